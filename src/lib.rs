@@ -1,0 +1,12 @@
+//! `impala-awards`: the static site generator of the IMPALA European Sales Awards.
+//!
+//! One build runs in one direction: load ([`records::load`]) → check
+//! ([`check`]) → index ([`index`]) → render ([`render`]) → write ([`output`]).
+
+pub mod check;
+pub mod config;
+pub mod diagnostics;
+pub mod iso;
+pub mod records;
+pub mod slug;
+pub mod tiers;

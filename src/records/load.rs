@@ -1,0 +1,328 @@
+//! Walks a site's `content/` and parses every file, in parallel.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::{Label, Page, Release, parse_label, parse_page, parse_release};
+use crate::config::{self, Config};
+use crate::diagnostics::{Diagnostic, Sources};
+use crate::slug::{is_slug, slugify};
+
+/// Records are a few kilobytes; anything this large is a mistake, not a record.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Everything parsed from a site tree, with the problems met on the way.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// `None` when site.toml is missing or invalid.
+    pub config: Option<Config>,
+    pub labels: Vec<Label>,
+    pub releases: Vec<Release>,
+    pub pages: Vec<Page>,
+    /// Slugs of label files that exist but failed to parse: references to
+    /// them are not reported again as unknown.
+    pub broken_labels: BTreeSet<String>,
+    /// Likewise for releases.
+    pub broken_releases: BTreeSet<String>,
+    /// Texts of every file read, for rendering diagnostics.
+    pub sources: Sources,
+    pub diags: Vec<Diagnostic>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Kind {
+    Label,
+    Release,
+    Page,
+}
+
+enum Parsed {
+    Label(Label),
+    Release(Release),
+    Page(Page),
+}
+
+struct FileResult {
+    kind: Kind,
+    slug: String,
+    rel: PathBuf,
+    text: Option<Arc<str>>,
+    parsed: Option<Parsed>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Why a file could not be read as text.
+#[derive(Debug)]
+pub struct ReadError {
+    pub diagnostic: Diagnostic,
+    /// The text with invalid bytes replaced, for showing the line (not-UTF-8 only).
+    pub lossy: Option<String>,
+}
+
+/// Reads a file as UTF-8 text, without a BOM. Errors are diagnostics about `rel`.
+pub fn read_text(path: &Path, rel: &Path) -> Result<String, Box<ReadError>> {
+    let fail =
+        |diagnostic: Diagnostic, lossy: Option<String>| Box::new(ReadError { diagnostic, lossy });
+    let unreadable = |e: std::io::Error| {
+        Diagnostic::error("unreadable", format!("cannot read file: {e}")).in_file(rel)
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(unreadable(e), None))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(
+            Diagnostic::error(
+                "file-too-large",
+                format!(
+                    "file is {:.1} MB; records are limited to {} MB",
+                    meta.len() as f64 / 1_048_576.0,
+                    MAX_FILE_BYTES / 1_048_576
+                ),
+            )
+            .in_file(rel)
+            .help("a record holds one release; check that this is the file you meant"),
+            None,
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(unreadable(e), None))?;
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..3);
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            Err(fail(
+                Diagnostic::error("not-utf8", "file is not valid UTF-8")
+                    .at(rel, at..at + 1)
+                    .label("invalid byte")
+                    .help("save the file as UTF-8 (most editors: \"Save with encoding\" > UTF-8)"),
+                Some(lossy),
+            ))
+        }
+    }
+}
+
+/// Loads `site.toml` and everything under `content/` below `root`.
+pub fn load(root: &Path) -> Loaded {
+    let mut out = Loaded::default();
+    let cfg_rel = PathBuf::from(config::CONFIG_FILE);
+    match read_text(&root.join(&cfg_rel), &cfg_rel) {
+        Ok(text) => {
+            out.config = config::parse(&text, &cfg_rel, &mut out.diags);
+            out.sources.insert(cfg_rel, text.into());
+        }
+        Err((d, lossy)) => {
+            out.diags
+                .push(d.help_opt((!root.join(&cfg_rel).exists()).then(|| {
+                    format!(
+                        "is `{}` the site's root folder? pass `--root DIR` otherwise",
+                        root.display()
+                    )
+                })));
+            if let Some(l) = lossy {
+                out.sources.insert(cfg_rel, l.into());
+            }
+        }
+    }
+
+    let mut files: Vec<(Kind, PathBuf)> = Vec::new();
+    walk(
+        root,
+        "content/labels",
+        Kind::Label,
+        "toml",
+        false,
+        &mut files,
+        &mut out.diags,
+    );
+    walk(
+        root,
+        "content/releases",
+        Kind::Release,
+        "toml",
+        true,
+        &mut files,
+        &mut out.diags,
+    );
+    walk(
+        root,
+        "content/pages",
+        Kind::Page,
+        "md",
+        false,
+        &mut files,
+        &mut out.diags,
+    );
+    files.sort();
+
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .map(|(kind, rel)| parse_file(root, *kind, rel))
+        .collect();
+
+    // Slug uniqueness per kind, reported at the later file.
+    let mut first_seen: BTreeMap<(u8, String), PathBuf> = BTreeMap::new();
+    for r in results {
+        if let Some(t) = r.text {
+            out.sources.insert(r.rel.clone(), t);
+        }
+        out.diags.extend(r.diags);
+        let key = (r.kind as u8, r.slug.clone());
+        if let Some(first) = first_seen.get(&key) {
+            let what = match r.kind {
+                Kind::Label => "label",
+                Kind::Release => "release",
+                Kind::Page => "page",
+            };
+            out.diags.push(
+                Diagnostic::error(
+                    "duplicate-slug",
+                    format!("two {what} files have the slug `{}`", r.slug),
+                )
+                .in_file(&r.rel)
+                .note(format!("the other is `{}`", first.display()))
+                .help(format!(
+                    "a {what}'s file name is its permanent URL: rename one of them"
+                )),
+            );
+            continue;
+        }
+        first_seen.insert(key, r.rel.clone());
+        match (r.kind, r.parsed) {
+            (_, Some(Parsed::Label(l))) => out.labels.push(l),
+            (_, Some(Parsed::Release(rel))) => out.releases.push(rel),
+            (_, Some(Parsed::Page(p))) => out.pages.push(p),
+            (Kind::Label, None) => {
+                out.broken_labels.insert(r.slug);
+            }
+            (Kind::Release, None) => {
+                out.broken_releases.insert(r.slug);
+            }
+            (Kind::Page, None) => {}
+        }
+    }
+    out
+}
+
+fn walk(
+    root: &Path,
+    dir: &str,
+    kind: Kind,
+    ext: &str,
+    recursive: bool,
+    files: &mut Vec<(Kind, PathBuf)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let base = root.join(dir);
+    if !base.is_dir() {
+        return;
+    }
+    let walker = walkdir::WalkDir::new(&base)
+        .follow_links(true)
+        .max_depth(if recursive { 64 } else { 1 })
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let rel = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map_or_else(|| PathBuf::from(dir), Path::to_path_buf);
+                let msg = if e.loop_ancestor().is_some() {
+                    "symbolic link loop: this folder links back to one of its parents".to_string()
+                } else {
+                    format!("cannot read: {e}")
+                };
+                diags.push(
+                    Diagnostic::error("unreadable", msg)
+                        .in_file(&rel)
+                        .help("remove the link or point it elsewhere"),
+                );
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .map_or_else(|_| entry.path().to_path_buf(), Path::to_path_buf);
+        if entry.path().extension().and_then(|e| e.to_str()) == Some(ext) {
+            files.push((kind, rel));
+        } else {
+            diags.push(
+                Diagnostic::warning("ignored-file", format!("ignored: not a `.{ext}` file"))
+                    .in_file(&rel)
+                    .help(format!("records in `{dir}` must end in `.{ext}`")),
+            );
+        }
+    }
+}
+
+fn parse_file(root: &Path, kind: Kind, rel: &Path) -> FileResult {
+    let stem = rel
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut diags = Vec::new();
+    let slug = if is_slug(&stem) {
+        stem.clone()
+    } else {
+        let good = slugify(&stem);
+        diags.push(
+            Diagnostic::error(
+                "bad-slug",
+                format!("file name `{stem}` is not a valid slug"),
+            )
+            .in_file(rel)
+            .help(format!(
+                "rename the file to `{good}.{}`: slugs use lowercase a-z, 0-9 and hyphens",
+                rel.extension().and_then(|e| e.to_str()).unwrap_or("toml")
+            )),
+        );
+        good
+    };
+    let text = match read_text(&root.join(rel), rel) {
+        Ok(t) => t,
+        Err(e) => {
+            let ReadError {
+                diagnostic: d,
+                lossy,
+            } = *e;
+            diags.push(d);
+            return FileResult {
+                kind,
+                slug,
+                rel: rel.to_path_buf(),
+                text: lossy.map(Into::into),
+                parsed: None,
+                diags,
+            };
+        }
+    };
+    let slug_ok = diags.is_empty();
+    let parsed = match kind {
+        Kind::Label => parse_label(&slug, &text, rel, &mut diags).map(Parsed::Label),
+        Kind::Release => parse_release(&slug, &text, rel, &mut diags).map(Parsed::Release),
+        Kind::Page => parse_page(&slug, &text, rel, &mut diags).map(Parsed::Page),
+    };
+    FileResult {
+        kind,
+        slug,
+        rel: rel.to_path_buf(),
+        text: Some(text.into()),
+        parsed: parsed.filter(|_| slug_ok),
+        diags,
+    }
+}
