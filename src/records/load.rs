@@ -116,7 +116,11 @@ pub fn load(root: &Path) -> Loaded {
             out.config = config::parse(&text, &cfg_rel, &mut out.diags);
             out.sources.insert(cfg_rel, text.into());
         }
-        Err((d, lossy)) => {
+        Err(e) => {
+            let ReadError {
+                diagnostic: d,
+                lossy,
+            } = *e;
             out.diags
                 .push(d.help_opt((!root.join(&cfg_rel).exists()).then(|| {
                     format!(
