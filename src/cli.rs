@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use impala_awards::diagnostics::{self, Diagnostic, MessageFormat, Sources};
-use impala_awards::records::load::load;
+use impala_awards::site::{self, BuildOptions};
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +39,20 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Check everything, then write the site (into public/ by default).
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// Where to write the site (default: <root>/public).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Publish under this URL instead of site.toml's `base_url`.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Replace an output folder even if it holds files no build wrote.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Prints diagnostics to stderr; returns (errors, warnings) with warnings
@@ -68,23 +82,19 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Runs the command line; the exit code is 1 when any error was reported.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let today = impala_awards::check::build_date();
     match cli.command {
         Command::Check { common } => {
-            let mut loaded = load(&common.root);
-            let mut diags = std::mem::take(&mut loaded.diags);
-            if let Some(config) = &loaded.config {
-                let today = impala_awards::check::build_date();
-                diags.extend(impala_awards::check::check(&loaded, config, today));
-            }
-            let (errors, warnings) = report(&mut diags, &loaded.sources, &common);
-            let awards: usize = loaded.releases.iter().map(|r| r.awards.len()).sum();
+            let mut checked = site::load_and_check(&common.root, today);
+            let (errors, warnings) = report(&mut checked.diags, &checked.loaded.sources, &common);
             eprintln!(
                 "checked {}, {}, {}: {}, {}",
-                plural(loaded.releases.len(), "release", "releases"),
-                plural(awards, "award", "awards"),
-                plural(loaded.labels.len(), "label", "labels"),
+                plural(checked.loaded.releases.len(), "release", "releases"),
+                plural(checked.awards(), "award", "awards"),
+                plural(checked.loaded.labels.len(), "label", "labels"),
                 plural(errors, "error", "errors"),
                 plural(warnings, "warning", "warnings"),
             );
@@ -92,6 +102,53 @@ pub fn main() -> ExitCode {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Build {
+            common,
+            output,
+            base_url,
+            force,
+        } => {
+            let opts = BuildOptions {
+                root: common.root.clone(),
+                output,
+                base_url,
+                force,
+                deny_warnings: common.deny_warnings,
+                today,
+            };
+            let mut rep = site::build(&opts);
+            let (errors, warnings) = report(&mut rep.diags, &rep.sources, &common);
+            match rep.publish {
+                Some(stats) if errors == 0 => {
+                    eprintln!(
+                        "built {} ({} written, {} unchanged, {} removed) from {}, {} in {:.2?} into {}{}",
+                        plural(rep.pages, "page", "pages"),
+                        stats.written,
+                        stats.unchanged,
+                        stats.removed,
+                        plural(rep.releases, "release", "releases"),
+                        plural(rep.awards, "award", "awards"),
+                        rep.elapsed,
+                        rep.output.display(),
+                        if warnings > 0 {
+                            format!(", {}", plural(warnings, "warning", "warnings"))
+                        } else {
+                            String::new()
+                        }
+                    );
+                    ExitCode::SUCCESS
+                }
+                _ => {
+                    eprintln!(
+                        "build failed: {}, {}; nothing was written, {} is unchanged",
+                        plural(errors, "error", "errors"),
+                        plural(warnings, "warning", "warnings"),
+                        rep.output.display()
+                    );
+                    ExitCode::from(1)
+                }
             }
         }
     }

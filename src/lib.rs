@@ -6,7 +6,11 @@
 pub mod check;
 pub mod config;
 pub mod diagnostics;
+pub mod index;
 pub mod iso;
+pub mod output;
 pub mod records;
+pub mod render;
+pub mod site;
 pub mod slug;
 pub mod tiers;

@@ -234,6 +234,18 @@ pub fn parse_release(
     let notes = f.opt_str("notes");
     let aliases = f.opt_str_list("aliases");
     let award_tables = f.opt_tables("awards");
+    if f.raw("awards").is_none() {
+        f.failed = true;
+        f.diags.push(
+            Diagnostic::error(
+                "missing-field",
+                "release is missing the required field `awards`",
+            )
+            .at(file, 0..0)
+            .label("this release has no `awards`")
+            .help("add its award history: an `[[awards]]` table with `tier`, `date` and `units`, `shipments` or `source`"),
+        );
+    }
     // Problems in other fields are reported, but the release is still
     // checked as far as its required fields allow, so one run shows all.
     f.finish();
@@ -373,7 +385,10 @@ pub fn parse_page(
         );
         return None;
     };
-    let fm = &after_open[..close];
+    // With CRLF line ends the closing `+++` line leaves a `\r` behind.
+    let fm = after_open[..close]
+        .strip_suffix('\r')
+        .unwrap_or(&after_open[..close]);
     let body_start = fm_start + close + 4;
     let body = text
         .get(body_start..)

@@ -1,0 +1,329 @@
+//! The archive indexed by tier, label, year, artist and country.
+//!
+//! Built once from checked records; renderers read it and never the files.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::config::Config;
+use crate::records::date::PartialDate;
+use crate::records::{Label, Page, Release};
+use crate::slug::slugify;
+use crate::tiers::Scale;
+
+/// One award located in the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AwardRef {
+    /// Index into [`Index::releases`].
+    pub release: usize,
+    /// Index into that release's awards.
+    pub award: usize,
+    /// Rank of its tier (index into the tier list).
+    pub tier: usize,
+}
+
+/// An artist: every spelling that folds to one slug is one artist.
+#[derive(Debug, Clone)]
+pub struct Artist {
+    pub slug: String,
+    /// The spelling used most often (ties: the first in sort order).
+    pub name: String,
+    /// Releases crediting the artist, by release index, sorted by title.
+    pub releases: Vec<usize>,
+    /// Awards of those releases, newest first.
+    pub awards: Vec<AwardRef>,
+}
+
+/// A label with what hangs off it.
+#[derive(Debug, Clone)]
+pub struct LabelEntry {
+    /// Index into [`Index::labels`].
+    pub label: usize,
+    /// Its releases, by index, newest award first.
+    pub releases: Vec<usize>,
+    /// Slug of each imprint (labels whose `parent` is this one), sorted by name.
+    pub imprints: Vec<usize>,
+    /// Awards of its own releases, newest first.
+    pub awards: Vec<AwardRef>,
+    /// Awards of its own releases and those of its imprints (recursively), newest first.
+    pub awards_with_imprints: Vec<AwardRef>,
+}
+
+/// A country's shipments.
+#[derive(Debug, Clone, Default)]
+pub struct CountryEntry {
+    /// (release index, units there at the release's latest award that counted them), by units desc.
+    pub releases: Vec<(usize, u64)>,
+    /// Sum of the above.
+    pub units: u64,
+}
+
+/// The whole archive, indexed.
+#[derive(Debug)]
+pub struct Index<'a> {
+    pub config: &'a Config,
+    /// Sorted by slug.
+    pub releases: Vec<&'a Release>,
+    /// Sorted by slug.
+    pub labels: Vec<&'a Label>,
+    /// Sorted by weight, then title.
+    pub pages: Vec<&'a Page>,
+    /// Every award, newest first.
+    pub awards: Vec<AwardRef>,
+    /// Per tier rank: awards newest first.
+    pub by_tier: Vec<Vec<AwardRef>>,
+    /// Label slug -> entry.
+    pub by_label: BTreeMap<String, LabelEntry>,
+    /// Year -> awards newest first.
+    pub by_year: BTreeMap<i32, Vec<AwardRef>>,
+    /// Artist slug -> artist.
+    pub by_artist: BTreeMap<String, Artist>,
+    /// Country code -> shipments.
+    pub by_country: BTreeMap<String, CountryEntry>,
+    /// Per release: artist slugs in credit order.
+    pub release_artists: Vec<Vec<String>>,
+    /// Release slug -> index.
+    pub release_by_slug: HashMap<&'a str, usize>,
+}
+
+impl<'a> Index<'a> {
+    /// Indexes checked records. Records must have passed every check.
+    pub fn build(
+        config: &'a Config,
+        labels: &'a [Label],
+        releases: &'a [Release],
+        pages: &'a [Page],
+    ) -> Index<'a> {
+        let mut releases: Vec<&Release> = releases.iter().collect();
+        releases.sort_by(|a, b| a.slug.cmp(&b.slug));
+        let mut labels: Vec<&Label> = labels.iter().collect();
+        labels.sort_by(|a, b| a.slug.cmp(&b.slug));
+        let mut pages: Vec<&Page> = pages.iter().collect();
+        pages.sort_by(|a, b| a.weight.cmp(&b.weight).then(a.title.cmp(&b.title)));
+
+        let tier_rank = |id: &str| config.tiers.tier(id).map_or(0, |(r, _)| r);
+        let mut awards = Vec::new();
+        for (ri, r) in releases.iter().enumerate() {
+            for (ai, a) in r.awards.iter().enumerate() {
+                awards.push(AwardRef {
+                    release: ri,
+                    award: ai,
+                    tier: tier_rank(&a.tier.value),
+                });
+            }
+        }
+        let date_of = |x: &AwardRef| releases[x.release].awards[x.award].date.value;
+        // Newest first; ties: higher tier first, then slug, so order is total.
+        awards.sort_by(|x, y| {
+            date_of(y)
+                .sort_key()
+                .cmp(&date_of(x).sort_key())
+                .then(y.tier.cmp(&x.tier))
+                .then(releases[x.release].slug.cmp(&releases[y.release].slug))
+                .then(x.award.cmp(&y.award))
+        });
+
+        let mut by_tier = vec![Vec::new(); config.tiers.tiers().len()];
+        let mut by_year: BTreeMap<i32, Vec<AwardRef>> = BTreeMap::new();
+        for a in &awards {
+            if let Some(list) = by_tier.get_mut(a.tier) {
+                list.push(*a);
+            }
+            by_year.entry(date_of(a).year()).or_default().push(*a);
+        }
+
+        // Labels: own awards, then imprints' awards folded in.
+        let label_idx: HashMap<&str, usize> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.slug.as_str(), i))
+            .collect();
+        let mut by_label: BTreeMap<String, LabelEntry> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                (
+                    l.slug.clone(),
+                    LabelEntry {
+                        label: i,
+                        releases: Vec::new(),
+                        imprints: Vec::new(),
+                        awards: Vec::new(),
+                        awards_with_imprints: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        for a in &awards {
+            let slug = &releases[a.release].label.value;
+            if let Some(e) = by_label.get_mut(slug) {
+                e.awards.push(*a);
+                if !e.releases.contains(&a.release) {
+                    e.releases.push(a.release);
+                }
+            }
+        }
+        for (ri, r) in releases.iter().enumerate() {
+            // Releases with no awards yet still belong to their label.
+            if let Some(e) = by_label.get_mut(&r.label.value)
+                && !e.releases.contains(&ri)
+            {
+                e.releases.push(ri);
+            }
+        }
+        for (i, l) in labels.iter().enumerate() {
+            if let Some(p) = &l.parent
+                && let Some(e) = by_label.get_mut(&p.value)
+            {
+                e.imprints.push(i);
+            }
+        }
+        for e in by_label.values_mut() {
+            e.imprints
+                .sort_by_key(|&i| (slugify(&labels[i].name.value), labels[i].slug.clone()));
+        }
+        // Every ancestor (parent chains are loop-free after checks) gets the awards.
+        let mut with_imprints: BTreeMap<String, Vec<AwardRef>> = BTreeMap::new();
+        for (slug, e) in &by_label {
+            let mut cur = Some(slug.as_str());
+            let mut depth = 0;
+            while let Some(s) = cur {
+                with_imprints
+                    .entry(s.to_string())
+                    .or_default()
+                    .extend(e.awards.iter().copied());
+                cur = label_idx
+                    .get(s)
+                    .and_then(|&i| labels[i].parent.as_ref())
+                    .map(|p| p.value.as_str());
+                depth += 1;
+                if depth > labels.len() {
+                    break;
+                }
+            }
+        }
+        let pos: HashMap<AwardRef, usize> =
+            awards.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+        for (slug, mut list) in with_imprints {
+            list.sort_by_key(|a| pos.get(a).copied().unwrap_or(usize::MAX));
+            if let Some(e) = by_label.get_mut(&slug) {
+                e.awards_with_imprints = list;
+            }
+        }
+
+        // Artists.
+        let mut spellings: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+        let mut artist_releases: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut release_artists = Vec::with_capacity(releases.len());
+        for (ri, r) in releases.iter().enumerate() {
+            let mut slugs = Vec::new();
+            for a in &r.artists.value {
+                let s = slugify(&a.value);
+                *spellings
+                    .entry(s.clone())
+                    .or_default()
+                    .entry(a.value.as_str())
+                    .or_default() += 1;
+                let list = artist_releases.entry(s.clone()).or_default();
+                if !list.contains(&ri) {
+                    list.push(ri);
+                }
+                if !slugs.contains(&s) {
+                    slugs.push(s);
+                }
+            }
+            release_artists.push(slugs);
+        }
+        let mut by_artist: BTreeMap<String, Artist> = BTreeMap::new();
+        for (slug, mut rels) in artist_releases {
+            let name = spellings
+                .get(&slug)
+                .and_then(|m| m.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))))
+                .map(|(n, _)| (*n).to_string())
+                .unwrap_or_default();
+            rels.sort_by_cached_key(|&i| {
+                (slugify(&releases[i].title.value), releases[i].slug.as_str())
+            });
+            by_artist.insert(
+                slug.clone(),
+                Artist {
+                    slug,
+                    name,
+                    releases: rels,
+                    awards: Vec::new(),
+                },
+            );
+        }
+        // One pass over the sorted awards keeps each artist's list newest first.
+        for a in &awards {
+            for s in &release_artists[a.release] {
+                if let Some(artist) = by_artist.get_mut(s) {
+                    artist.awards.push(*a);
+                }
+            }
+        }
+
+        // Countries: a release's units in a country are those of its latest award
+        // that gave shipments there (figures are cumulative at each award).
+        let mut by_country: BTreeMap<String, CountryEntry> = BTreeMap::new();
+        for (ri, r) in releases.iter().enumerate() {
+            let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+            for a in &r.awards {
+                if let Some(ships) = &a.shipments {
+                    for (c, u) in &ships.value {
+                        latest.insert(c.value.as_str(), u.value);
+                    }
+                }
+            }
+            for (c, u) in latest {
+                let e = by_country.entry(c.to_string()).or_default();
+                e.releases.push((ri, u));
+                e.units = e.units.saturating_add(u);
+            }
+        }
+        for e in by_country.values_mut() {
+            e.releases.sort_by(|a, b| {
+                b.1.cmp(&a.1)
+                    .then(releases[a.0].slug.cmp(&releases[b.0].slug))
+            });
+        }
+
+        let release_by_slug = releases
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.slug.as_str(), i))
+            .collect();
+        Index {
+            config,
+            releases,
+            labels,
+            pages,
+            awards,
+            by_tier,
+            by_label,
+            by_year,
+            by_artist,
+            by_country,
+            release_artists,
+            release_by_slug,
+        }
+    }
+
+    /// The date of an award.
+    pub fn date(&self, a: &AwardRef) -> PartialDate {
+        self.releases[a.release].awards[a.award].date.value
+    }
+
+    /// The scale an award was judged under: named, or in force at its date.
+    pub fn scale_of(&self, a: &AwardRef) -> Option<&'a Scale> {
+        let award = &self.releases[a.release].awards[a.award];
+        match &award.scale {
+            Some(s) => self.config.tiers.scale(&s.value),
+            None => self.config.tiers.scale_at(award.date.value.first_day()),
+        }
+    }
+
+    /// The label record named `slug`.
+    pub fn label(&self, slug: &str) -> Option<&'a Label> {
+        self.by_label.get(slug).map(|e| self.labels[e.label])
+    }
+}

@@ -1,0 +1,303 @@
+//! Atomic publishing: the output folder holds the whole old site or the whole new one.
+//!
+//! A build writes into a staging folder beside the output, then swaps the two
+//! (one `renameat2(RENAME_EXCHANGE)` on Linux). Files whose bytes did not
+//! change are hard-linked from the old output, so they keep their inode and
+//! modification time and deploy tools see only what changed.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+use thiserror::Error;
+
+use crate::render::OutFile;
+
+/// Name of the file that marks a folder as written by this tool.
+pub const MARKER: &str = ".impala-awards-output";
+
+/// Why the output could not be published. The old output is untouched in every case.
+#[derive(Debug, Error)]
+pub enum PublishError {
+    #[error("refusing to write to `{path}`: {why}")]
+    Unsafe { path: PathBuf, why: String },
+    #[error("a file path escapes the output folder: `{0}`")]
+    BadPath(String),
+    #[error("cannot write `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PublishError + '_ {
+    move |source| PublishError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What a publish did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PublishStats {
+    /// Files whose bytes are new or changed.
+    pub written: usize,
+    /// Files kept as they were.
+    pub unchanged: usize,
+    /// Files of the old output that the new one no longer has.
+    pub removed: usize,
+}
+
+/// Checks that `out` is a folder we may replace.
+pub fn check_output_dir(out: &Path, root: &Path, force: bool) -> Result<(), PublishError> {
+    let unsafe_ = |why: &str| PublishError::Unsafe {
+        path: out.to_path_buf(),
+        why: why.to_string(),
+    };
+    let abs = absolute(out);
+    let root_abs = absolute(root);
+    if abs.parent().is_none() {
+        return Err(unsafe_("it is the file-system root"));
+    }
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
+        && absolute(&home) == abs
+    {
+        return Err(unsafe_("it is the home folder"));
+    }
+    if abs == root_abs || root_abs.starts_with(&abs) {
+        return Err(unsafe_("it is (or contains) the site's root folder"));
+    }
+    if abs.join("content").exists() || abs.join("themes").exists() || abs.join("site.toml").exists()
+    {
+        return Err(unsafe_("it holds content/, themes/ or site.toml"));
+    }
+    if force || !abs.exists() {
+        return Ok(());
+    }
+    if !abs.is_dir() {
+        return Err(unsafe_("it is a file, not a folder"));
+    }
+    let mut entries = fs::read_dir(&abs).map_err(io_err(&abs))?;
+    let empty = entries.next().is_none();
+    if !empty && !abs.join(MARKER).exists() {
+        return Err(unsafe_(
+            "it holds files that no build of impala-awards wrote (pass --force to replace them)",
+        ));
+    }
+    Ok(())
+}
+
+/// Makes `p` absolute without touching the file system (no symlink resolution needed).
+fn absolute(p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Refuses paths that could leave the output folder.
+fn safe_relative(path: &str) -> Result<PathBuf, PublishError> {
+    let p = Path::new(path);
+    let ok = !path.is_empty()
+        && !path.contains('\\')
+        && !path.contains('\0')
+        && p.components().all(|c| matches!(c, Component::Normal(_)));
+    if ok {
+        Ok(p.to_path_buf())
+    } else {
+        Err(PublishError::BadPath(path.to_string()))
+    }
+}
+
+/// Replaces the contents of `out` with `files`, atomically.
+pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishError> {
+    let out = absolute(out);
+    let parent = out.parent().ok_or_else(|| PublishError::Unsafe {
+        path: out.clone(),
+        why: "it has no parent folder".into(),
+    })?;
+    fs::create_dir_all(parent).map_err(io_err(parent))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into());
+    clean_stale_staging(parent, &name);
+    let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
+    let result = stage(&out, &staging, files);
+    let stats = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    if let Err(e) = swap(&staging, &out) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    // `staging` now holds the old site (or nothing).
+    let _ = fs::remove_dir_all(&staging);
+    Ok(stats)
+}
+
+/// Removes staging folders left by a build that was killed.
+fn clean_stale_staging(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.staging-");
+    if let Ok(entries) = fs::read_dir(parent) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+fn stage(old: &Path, staging: &Path, files: &[OutFile]) -> Result<PublishStats, PublishError> {
+    let _ = fs::remove_dir_all(staging);
+    fs::create_dir_all(staging).map_err(io_err(staging))?;
+    let rels: Vec<PathBuf> = files
+        .iter()
+        .map(|f| safe_relative(&f.path))
+        .collect::<Result<_, _>>()?;
+    // Create folders once, sequentially, then write files in parallel.
+    let mut dirs: Vec<&Path> = rels.iter().filter_map(|r| r.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs {
+        let p = staging.join(d);
+        fs::create_dir_all(&p).map_err(io_err(&p))?;
+    }
+    let outcomes: Vec<Result<bool, PublishError>> = files
+        .par_iter()
+        .zip(rels.par_iter())
+        .map(|(f, rel)| {
+            let dest = staging.join(rel);
+            let prev = old.join(rel);
+            if same_bytes(&prev, &f.bytes) && fs::hard_link(&prev, &dest).is_ok() {
+                return Ok(false);
+            }
+            fs::write(&dest, &f.bytes).map_err(io_err(&dest))?;
+            Ok(true)
+        })
+        .collect();
+    let mut stats = PublishStats::default();
+    for o in outcomes {
+        if o? {
+            stats.written += 1;
+        } else {
+            stats.unchanged += 1;
+        }
+    }
+    let marker = staging.join(MARKER);
+    fs::write(
+        &marker,
+        "This folder is written by impala-awards; a build replaces all of it.\n",
+    )
+    .map_err(io_err(&marker))?;
+    stats.removed = count_removed(old, &rels);
+    Ok(stats)
+}
+
+fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {
+            fs::read(path).is_ok_and(|old| old == bytes)
+        }
+        _ => false,
+    }
+}
+
+fn count_removed(old: &Path, new: &[PathBuf]) -> usize {
+    if !old.is_dir() {
+        return 0;
+    }
+    let new: std::collections::HashSet<&Path> = new.iter().map(PathBuf::as_path).collect();
+    walkdir::WalkDir::new(old)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| e.path().strip_prefix(old).ok().map(Path::to_path_buf))
+        .filter(|rel| rel != Path::new(MARKER) && !new.contains(rel.as_path()))
+        .count()
+}
+
+/// Puts `staging` at `out`; afterwards `staging` holds the old output (if any).
+fn swap(staging: &Path, out: &Path) -> Result<(), PublishError> {
+    if !out.exists() {
+        return fs::rename(staging, out).map_err(io_err(out));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        if exchange(staging, out).is_ok() {
+            return Ok(());
+        }
+    }
+    // Fallback: two renames, with a brief moment where `out` is absent.
+    let mut aside = OsString::from(staging.as_os_str());
+    aside.push(".old");
+    let aside = PathBuf::from(aside);
+    fs::rename(out, &aside).map_err(io_err(out))?;
+    if let Err(e) = fs::rename(staging, out) {
+        let _ = fs::rename(&aside, out);
+        return Err(io_err(out)(e));
+    }
+    fs::rename(&aside, staging).map_err(io_err(staging))
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ca = CString::new(a.as_os_str().as_bytes())?;
+    let cb = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both pointers are valid NUL-terminated paths for the duration of the call.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_escaping_paths() {
+        assert!(safe_relative("a/b.html").is_ok());
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            "a\\..\\x",
+            "",
+            "./a/../..",
+        ] {
+            assert!(safe_relative(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Renders the indexed archive into the files of the site.
+
+pub mod markdown;
+pub mod theme;
+pub mod views;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::Context;
+
+use crate::diagnostics::Diagnostic;
+use crate::index::Index;
+pub use theme::Theme;
+use views::{Link, Views, year_path};
+
+/// One file of the output, by its path relative to the output folder ('/'-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Site-wide values every template gets as `site`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    pub title: String,
+    pub description: String,
+    pub language: String,
+    /// Path prefix of every internal link, e.g. "/" or "/awards/".
+    pub base: String,
+    /// Absolute base URL, ending in '/'.
+    pub base_url: String,
+    /// Free pages for the navigation, by weight.
+    pub pages: Vec<Link>,
+    pub releases: usize,
+    pub awards: usize,
+    pub labels: usize,
+    pub artists: usize,
+    pub data_licence: Option<String>,
+}
+
+/// The path part of an absolute URL, always starting and ending with '/'.
+pub fn base_path(base_url: &str) -> String {
+    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    format!("/{}/", path.trim_matches('/')).replace("//", "/")
+}
+
+/// A page to render: output folder path, template, and its own context values.
+struct Job {
+    path: String,
+    template: &'static str,
+    title: String,
+    context: Context,
+}
+
+fn job(path: String, template: &'static str, title: impl Into<String>) -> Job {
+    Job {
+        path,
+        template,
+        title: title.into(),
+        context: Context::new(),
+    }
+}
+
+impl Job {
+    fn with<T: Serialize + ?Sized>(mut self, key: &'static str, value: &T) -> Self {
+        self.context.insert(key, value);
+        self
+    }
+}
+
+/// Renders every page of the site. Errors (template problems) are diagnostics.
+pub fn render_site(
+    index: &Index<'_>,
+    theme: &Theme,
+    base_url: &str,
+) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    let views = Views::new(index);
+    let config = index.config;
+    let site = SiteView {
+        title: config.title.clone(),
+        description: config.description.clone(),
+        language: config.language.clone(),
+        base: base_path(base_url),
+        base_url: base_url.to_string(),
+        pages: index
+            .pages
+            .iter()
+            .map(|p| Link {
+                name: p.title.clone(),
+                url: format!("{}/", p.slug),
+            })
+            .collect(),
+        releases: index.releases.len(),
+        awards: index.awards.len(),
+        labels: index.labels.len(),
+        artists: index.by_artist.len(),
+        data_licence: config.data_licence.clone(),
+    };
+    let tiers = views.tier_summaries();
+    let years = views.year_summaries();
+
+    let mut jobs: Vec<Job> = Vec::new();
+    let latest: Vec<_> = views.all_rows().iter().take(12).collect();
+    jobs.push(
+        job(String::new(), "index.html", &config.title)
+            .with("latest", &latest)
+            .with("tiers", &tiers)
+            .with("years", &years),
+    );
+    jobs.push(job("tiers/".into(), "tiers.html", "Tiers").with("tiers", &tiers));
+    for (rank, t) in tiers.iter().enumerate() {
+        let awards = index.by_tier.get(rank).map(Vec::as_slice).unwrap_or(&[]);
+        jobs.push(
+            job(t.badge.url.clone(), "tier.html", &t.badge.name)
+                .with("tier", t)
+                .with("awards", &views.rows(awards)),
+        );
+    }
+    jobs.push(
+        job("labels/".into(), "labels.html", "Labels").with("labels", &views.label_summaries()),
+    );
+    for (slug, e) in &index.by_label {
+        let l = index.labels[e.label];
+        let releases: Vec<_> = e
+            .releases
+            .iter()
+            .map(|&r| views.release_summary(r))
+            .collect();
+        let imprints: Vec<Link> = e.imprints.iter().map(|&i| views.label_link_at(i)).collect();
+        let parent = l.parent.as_ref().and_then(|p| {
+            index
+                .by_label
+                .get(&p.value)
+                .map(|pe| views.label_link_at(pe.label))
+        });
+        jobs.push(
+            job(views::label_path(slug), "label.html", &l.name.value)
+                .with(
+                    "label",
+                    &LabelView {
+                        name: &l.name.value,
+                        country: &l.country.value,
+                        country_name: crate::iso::country_name(&l.country.value).unwrap_or(""),
+                        website: l.website.as_ref().map(|w| w.value.as_str()),
+                        aliases: l.aliases.iter().map(|a| a.value.as_str()).collect(),
+                        parent,
+                        imprints,
+                        own_awards: e.awards.len(),
+                    },
+                )
+                .with("releases", &releases)
+                .with("awards", &views.rows(&e.awards_with_imprints)),
+        );
+    }
+    jobs.push(
+        job("years/".into(), "years.html", "Years")
+            .with("years", &years)
+            .with("tiers", &tiers),
+    );
+    for (y, awards) in &index.by_year {
+        let summary = years.iter().find(|s| s.year == *y);
+        jobs.push(
+            job(year_path(*y), "year.html", format!("Awards of {y}"))
+                .with("year", &summary)
+                .with("tiers", &tiers)
+                .with("awards", &views.rows(awards)),
+        );
+    }
+    jobs.push(
+        job("artists/".into(), "artists.html", "Artists")
+            .with("artists", &views.artist_summaries()),
+    );
+    for a in index.by_artist.values() {
+        let releases: Vec<_> = a
+            .releases
+            .iter()
+            .map(|&r| views.release_summary(r))
+            .collect();
+        jobs.push(
+            job(views::artist_path(&a.slug), "artist.html", &a.name)
+                .with("artist", &ArtistView { name: &a.name })
+                .with("releases", &releases)
+                .with("awards", &views.rows(&a.awards)),
+        );
+    }
+    jobs.push(
+        job("countries/".into(), "countries.html", "Countries")
+            .with("countries", &views.country_summaries()),
+    );
+    for (code, e) in &index.by_country {
+        let name = crate::iso::country_name(code).unwrap_or(code);
+        let releases: Vec<CountryRelease> = e
+            .releases
+            .iter()
+            .map(|&(ri, units)| CountryRelease {
+                release: views.release_summary(ri),
+                units: crate::config::fmt_units(units),
+            })
+            .collect();
+        jobs.push(
+            job(views::country_path(code), "country.html", name)
+                .with(
+                    "country",
+                    &CountryView {
+                        code,
+                        name,
+                        units: crate::config::fmt_units(e.units),
+                    },
+                )
+                .with("releases", &releases),
+        );
+    }
+    for p in &index.pages {
+        jobs.push(
+            job(format!("{}/", p.slug), "page.html", &p.title)
+                .with("content_html", &markdown::to_html(&p.body)),
+        );
+    }
+    // Release pages are the bulk: build their views inside the parallel loop.
+    let release_jobs: Vec<usize> = (0..index.releases.len()).collect();
+
+    let site_ctx = {
+        let mut c = Context::new();
+        c.insert("site", &site);
+        c
+    };
+    let render_one = |j: Job| -> Result<OutFile, Box<Diagnostic>> {
+        let mut ctx = site_ctx.clone();
+        ctx.insert("page_title", &j.title);
+        ctx.insert("path", &j.path);
+        ctx.extend(j.context);
+        let html = theme.render(j.template, &ctx)?;
+        Ok(OutFile {
+            path: format!("{}index.html", j.path),
+            bytes: html.into_bytes(),
+        })
+    };
+    let mut results: Vec<Result<OutFile, Box<Diagnostic>>> =
+        jobs.into_par_iter().map(render_one).collect();
+    results.par_extend(release_jobs.into_par_iter().map(|ri| {
+        let view = views.release(ri);
+        render_one(job(view.url.clone(), "release.html", view.title.clone()).with("release", &view))
+    }));
+    // The 404 page is a file at the root, not a folder.
+    let mut ctx404 = site_ctx.clone();
+    ctx404.insert("page_title", "Page not found");
+    ctx404.insert("path", "404.html");
+    results.push(theme.render("404.html", &ctx404).map(|html| OutFile {
+        path: "404.html".into(),
+        bytes: html.into_bytes(),
+    }));
+
+    let mut files = Vec::with_capacity(results.len());
+    let mut errors = BTreeMap::new();
+    for r in results {
+        match r {
+            Ok(f) => files.push(f),
+            // One broken template fails many pages the same way: report it once.
+            Err(d) => {
+                errors.entry(d.message.clone()).or_insert(*d);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into_values().collect());
+    }
+    files.extend(theme.static_files());
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+#[derive(Serialize)]
+struct LabelView<'a> {
+    name: &'a str,
+    country: &'a str,
+    country_name: &'a str,
+    website: Option<&'a str>,
+    aliases: Vec<&'a str>,
+    parent: Option<Link>,
+    imprints: Vec<Link>,
+    own_awards: usize,
+}
+
+#[derive(Serialize)]
+struct ArtistView<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct CountryView<'a> {
+    code: &'a str,
+    name: &'a str,
+    units: String,
+}
+
+#[derive(Serialize)]
+struct CountryRelease {
+    release: views::ReleaseSummary,
+    units: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_paths() {
+        assert_eq!(base_path("https://example.org/"), "/");
+        assert_eq!(base_path("https://example.org"), "/");
+        assert_eq!(base_path("https://example.org/awards/"), "/awards/");
+        assert_eq!(base_path("https://example.org/a/b"), "/a/b/");
+    }
+}

@@ -1,0 +1,186 @@
+//! One build: load → check → index → render → write.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use crate::check;
+use crate::diagnostics::{Diagnostic, Sources};
+use crate::index::Index;
+use crate::output::{self, PublishStats};
+use crate::records::load::{Loaded, load};
+use crate::render::{self, OutFile, Theme};
+
+/// A loaded and checked tree.
+pub struct Checked {
+    pub loaded: Loaded,
+    /// Every problem, parse and rule alike.
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// Whether any problem is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+
+    /// Number of awards loaded.
+    pub fn awards(&self) -> usize {
+        self.loaded.releases.iter().map(|r| r.awards.len()).sum()
+    }
+}
+
+/// Loads `root` and runs every check, with `today` as the build date.
+pub fn load_and_check(root: &Path, today: NaiveDate) -> Checked {
+    let mut loaded = load(root);
+    let mut diags = std::mem::take(&mut loaded.diags);
+    if let Some(config) = &loaded.config {
+        diags.extend(check::check(&loaded, config, today));
+    }
+    Checked { loaded, diags }
+}
+
+/// Settings of one build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    /// Defaults to `<root>/public`.
+    pub output: Option<PathBuf>,
+    /// Overrides `base_url` of site.toml.
+    pub base_url: Option<String>,
+    /// Replace an output folder that holds files we did not write.
+    pub force: bool,
+    /// Treat warnings as errors.
+    pub deny_warnings: bool,
+    pub today: NaiveDate,
+}
+
+/// What a build did.
+pub struct BuildReport {
+    pub diags: Vec<Diagnostic>,
+    pub sources: Sources,
+    pub releases: usize,
+    pub awards: usize,
+    pub labels: usize,
+    /// HTML pages written (files ending in index.html, plus 404.html).
+    pub pages: usize,
+    pub files: usize,
+    /// `None` when nothing was published.
+    pub publish: Option<PublishStats>,
+    pub elapsed: Duration,
+    pub output: PathBuf,
+}
+
+impl BuildReport {
+    /// Whether the site was published.
+    pub fn ok(&self) -> bool {
+        self.publish.is_some()
+    }
+}
+
+/// Renders the site into memory: every file, nothing written.
+pub fn render(
+    checked: &Checked,
+    root: &Path,
+    base_url: Option<&str>,
+) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    let loaded = &checked.loaded;
+    let Some(config) = &loaded.config else {
+        return Err(Vec::new());
+    };
+    let theme = Theme::load(root, config.theme.as_deref())?;
+    let index = Index::build(config, &loaded.labels, &loaded.releases, &loaded.pages);
+    let base_url = base_url.map_or_else(
+        || config.base_url.clone(),
+        crate::config::normalise_base_url,
+    );
+    let mut files = render::render_site(&index, &theme, &base_url)?;
+    if let Some(dir) = &config.static_dir {
+        let generated: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
+        let mut diags = Vec::new();
+        for (p, rel) in render::theme::list_files(&root.join(dir)) {
+            if generated.contains(&rel) {
+                diags.push(
+                    Diagnostic::error(
+                        "static-conflict",
+                        format!("static file `{rel}` would replace a page the site generates"),
+                    )
+                    .in_file(&dir.join(&rel))
+                    .help("rename or remove the static file"),
+                );
+                continue;
+            }
+            match std::fs::read(&p) {
+                Ok(bytes) => files.push(OutFile { path: rel, bytes }),
+                Err(e) => diags.push(
+                    Diagnostic::error("unreadable", format!("cannot read static file: {e}"))
+                        .in_file(&dir.join(&rel)),
+                ),
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    Ok(files)
+}
+
+/// Runs a whole build. The output is replaced only when there is no error.
+pub fn build(opts: &BuildOptions) -> BuildReport {
+    let start = Instant::now();
+    let output = opts
+        .output
+        .clone()
+        .unwrap_or_else(|| opts.root.join("public"));
+    let checked = load_and_check(&opts.root, opts.today);
+    let mut report = BuildReport {
+        diags: Vec::new(),
+        sources: Sources::default(),
+        releases: checked.loaded.releases.len(),
+        awards: checked.awards(),
+        labels: checked.loaded.labels.len(),
+        pages: 0,
+        files: 0,
+        publish: None,
+        elapsed: Duration::ZERO,
+        output: output.clone(),
+    };
+    let blocked = checked.has_errors()
+        || (opts.deny_warnings && !checked.diags.is_empty())
+        || checked.loaded.config.is_none();
+    if !blocked {
+        if let Err(e) = output::check_output_dir(&output, &opts.root, opts.force) {
+            report
+                .diags
+                .push(Diagnostic::error("output", e.to_string()));
+        } else {
+            match render(&checked, &opts.root, opts.base_url.as_deref()) {
+                Ok(files) => {
+                    report.pages = files
+                        .iter()
+                        .filter(|f| f.path.ends_with("index.html") || f.path == "404.html")
+                        .count();
+                    report.files = files.len();
+                    match output::publish(&output, &files) {
+                        Ok(stats) => report.publish = Some(stats),
+                        Err(e) => report.diags.push(
+                            Diagnostic::error("output", e.to_string())
+                                .note("the previous output was left as it was"),
+                        ),
+                    }
+                }
+                Err(ds) => report.diags.extend(ds),
+            }
+        }
+    }
+    let Checked { loaded, diags } = checked;
+    let mut all = diags;
+    all.append(&mut report.diags);
+    report.diags = all;
+    report.sources = loaded.sources;
+    report.elapsed = start.elapsed();
+    report
+}
