@@ -107,7 +107,9 @@ fn unknown_key_suggests_the_nearest() {
     let text =
         release("[[awards]]\ntier = \"silver\"\ndate = 2019-06-01\nshipment = { DE = 25_000 }\n");
     let out = with_release(&text);
-    let d = out.only("unknown-key");
+    // The misspelt key leaves the award without figures: both are reported.
+    assert_eq!(out.codes(), ["no-evidence", "unknown-key"], "{out:?}");
+    let d = &out.diags[1];
     assert_eq!(d.message, "unknown key `shipment` in award");
     assert_eq!(d.file.as_deref(), Some(NEW));
     assert_eq!(d.pos(), pos(&text, "shipment"));
@@ -117,7 +119,7 @@ fn unknown_key_suggests_the_nearest() {
     assert_eq!(d.help, ["did you mean `shipments`?"]);
     assert_eq!(
         d.notes,
-        ["a award may have: tier, date, units, shipments, source, scale, note"]
+        ["an award may have: tier, date, units, shipments, source, scale, note"]
     );
 }
 
@@ -460,7 +462,7 @@ fn negative_units() {
     let ship = &out.diags[1];
     assert_eq!(ship.message, "`shipments.FR` must be positive");
     assert_eq!(ship.pos(), pos(&text, "-1 }"));
-    assert_eq!(ship.pos(), (15, 35));
+    assert_eq!(ship.pos(), (15, 33));
 }
 
 #[test]
@@ -860,6 +862,48 @@ fn overlapping_partial_dates_are_accepted() {
     with_release(&text).only("award-before-release");
 }
 
+#[test]
+fn award_before_the_first_scale() {
+    let text = release("[[awards]]\ntier = \"silver\"\ndate = \"2006\"\nunits = 35_000\n")
+        .replace("2019-01-01", "\"2005\"");
+    let out = with_release(&text);
+    let d = out.only("no-scale");
+    assert_eq!(d.message, "no award scale was in force on 2006");
+    assert_eq!(d.pos(), (9, 8));
+    assert!(
+        d.help[0].starts_with("the first scale starts on 2007-01-01"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn aliases_must_be_free_slugs() {
+    let text = release("[[awards]]\ntier = \"silver\"\ndate = 2019-06-01\nunits = 25_000\n")
+        .replace(
+            "released = 2019-01-01\n",
+            "released = 2019-01-01\naliases = [\"jaakide-hamara\", \"Old Name\", \"nordlys-kollektiv-morketid-deluxe\"]\n",
+        );
+    let out = with_release(&text);
+    assert_eq!(
+        out.codes(),
+        ["alias-taken", "bad-slug", "alias-taken"],
+        "{out:?}"
+    );
+    assert_eq!(
+        out.diags[0].message,
+        "alias `jaakide-hamara` is the slug of a release"
+    );
+    assert_eq!(out.diags[0].pos(), (6, 12));
+    assert_eq!(out.diags[1].message, "alias `Old Name` is not a valid slug");
+    assert_eq!(out.diags[1].help, ["write it as `old-name`"]);
+    assert_eq!(
+        out.diags[2].message,
+        "alias `nordlys-kollektiv-morketid-deluxe` is also claimed by \
+         `content/releases/nordlys-kollektiv/nordlys-kollektiv-morketid.toml`"
+    );
+    assert_eq!(out.diags[2].file.as_deref(), Some(NEW));
+}
+
 // ---------------------------------------------------------------- URLs
 
 #[test]
@@ -1109,7 +1153,7 @@ fn every_problem_of_a_tree_in_one_run() {
     assert_eq!(out.status, 1);
     assert_eq!(
         out.summary,
-        "checked 8 releases, 10 awards, 5 labels: 5 errors, 0 warnings"
+        "checked 8 releases, 9 awards, 5 labels: 5 errors, 0 warnings"
     );
 }
 

@@ -333,7 +333,15 @@ impl<'t, 'd, 'i> Fields<'t, 'd, 'i> {
                     suggest(key, self.known.iter().copied())
                         .map(|s| format!("did you mean `{s}`?")),
                 )
-                .note(format!("a {what} may have: {}", self.known.join(", ")));
+                .note(format!(
+                    "{} {what} may have: {}",
+                    if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    },
+                    self.known.join(", ")
+                ));
             self.diags.push(d);
         }
         !self.failed
