@@ -53,6 +53,22 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Preview the site in memory at http://127.0.0.1:1111/, rebuilding and
+    /// reloading the browser on every change.
+    Serve {
+        /// The site's root folder (holding site.toml and content/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = impala_awards::serve::DEFAULT_PORT)]
+        port: u16,
+        /// Address to listen on; anything but loopback shows the preview to the network.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the site in a browser.
+        #[arg(long)]
+        open: bool,
+    },
 }
 
 /// Prints diagnostics to stderr; returns (errors, warnings) with warnings
@@ -87,6 +103,28 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let today = impala_awards::check::build_date();
     match cli.command {
+        Command::Serve {
+            root,
+            port,
+            bind,
+            open,
+        } => {
+            let opts = impala_awards::serve::ServeOptions {
+                root,
+                bind,
+                port,
+                open,
+                today,
+                color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            };
+            match impala_awards::serve::run(&opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Check { common } => {
             let mut checked = site::load_and_check(&common.root, today);
             let (errors, warnings) = report(&mut checked.diags, &checked.loaded.sources, &common);

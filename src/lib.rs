@@ -11,6 +11,7 @@ pub mod iso;
 pub mod output;
 pub mod records;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod slug;
 pub mod tiers;

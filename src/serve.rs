@@ -1,0 +1,1302 @@
+//! `impala-awards serve`: a local preview that rebuilds as records are edited.
+//!
+//! The site is rendered into memory and served from there over plain HTTP/1.1;
+//! nothing is written to disk, so `serve` can never disturb `public/`. A
+//! watcher rebuilds after each change (debounced), swaps in the files whose
+//! bytes changed, and wakes every open page through a long-poll endpoint so it
+//! reloads. A failed build keeps the last good site and lays the diagnostics
+//! over every HTML page until the next good build.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chrono::NaiveDate;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+
+use crate::config::CONFIG_FILE;
+use crate::diagnostics::{self, Diagnostic, MessageFormat, Sources};
+use crate::render::OutFile;
+use crate::site;
+
+/// The port `serve` listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 1111;
+
+/// Path of the long-poll endpoint: answers with the build version once it
+/// differs from `?v=`, or after [`POLL_WAIT`].
+const LIVERELOAD: &str = "/__livereload";
+const LIVERELOAD_JS: &str = "/__livereload.js";
+const LIVERELOAD_CSS: &str = "/__livereload.css";
+
+/// The request line and headers may not exceed this; real browsers send ~1 KiB.
+const MAX_HEAD: usize = 16 * 1024;
+/// How long one read may block; the whole head must still arrive by [`HEAD_DEADLINE`].
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// A client trickling its headers (slowloris) is cut off after this.
+const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once (one thread each); more get 503 straight away.
+/// Open pages hold one each for the live-reload long poll.
+const MAX_CONNECTIONS: usize = 128;
+/// A long poll answers after this even when nothing changed, so dead
+/// connections do not pile up.
+const POLL_WAIT: Duration = Duration::from_secs(25);
+/// Changes closer together than this make one rebuild.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+/// Folders watched whether or not site.toml names them.
+const DEFAULT_WATCH: [&str; 2] = ["content", "themes"];
+
+/// Settings of `serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The site's root folder.
+    pub root: PathBuf,
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Open the site in a browser once it is served.
+    pub open: bool,
+    /// The build date used by the checks.
+    pub today: NaiveDate,
+    /// Colour diagnostics printed to the terminal.
+    pub color: bool,
+}
+
+/// Why `serve` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("no site folder at {}: {source}", path.display())]
+    Root { path: PathBuf, source: io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: io::Error },
+    #[error("cannot watch for changes: {0}")]
+    Watch(#[from] notify::Error),
+}
+
+/// Rendered files by '/'-separated path. Unchanged files keep their
+/// allocation across rebuilds.
+type Files = BTreeMap<String, Arc<[u8]>>;
+
+/// What is being served at one moment.
+struct Snapshot {
+    /// Changes whenever what a page shows may have changed.
+    version: u64,
+    /// The last good build (empty before the first one).
+    files: Arc<Files>,
+    /// The diagnostics overlay, while the latest build failed.
+    overlay: Option<Arc<str>>,
+}
+
+/// The snapshot shared by the connection threads, and a condition the long
+/// polls wait on.
+struct Shared {
+    now: Mutex<Arc<Snapshot>>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Arc<Snapshot>> {
+        // A connection thread that panicked cannot have left a half-written
+        // snapshot: it is replaced whole.
+        self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.lock())
+    }
+
+    fn set(&self, snap: Snapshot) {
+        *self.lock() = Arc::new(snap);
+        self.changed.notify_all();
+    }
+
+    /// Waits until the version differs from `seen`, at most `max`; returns the version.
+    fn wait_past(&self, seen: u64, max: Duration) -> u64 {
+        let guard = self.lock();
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, max, |s| s.version == seen)
+            .unwrap_or_else(PoisonError::into_inner);
+        guard.version
+    }
+}
+
+/// One build in memory.
+struct Build {
+    /// `None` when the build failed.
+    files: Option<Vec<OutFile>>,
+    /// Every problem, sorted; warnings only when `files` is `Some`.
+    diags: Vec<Diagnostic>,
+    sources: Sources,
+    /// Folders site.toml names (static files, theme), relative to the root;
+    /// `None` when site.toml did not load.
+    config_dirs: Option<Vec<PathBuf>>,
+    elapsed: Duration,
+}
+
+impl Build {
+    fn run(root: &Path, today: NaiveDate, base_url: &str) -> Build {
+        let start = Instant::now();
+        let checked = site::load_and_check(root, today);
+        let config_dirs = checked.loaded.config.as_ref().map(|c| {
+            c.static_dir
+                .iter()
+                .chain(c.theme.iter())
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        let mut extra = Vec::new();
+        let files = if checked.has_errors() {
+            None
+        } else if checked.loaded.config.is_none() {
+            extra.push(
+                Diagnostic::error("config", format!("{CONFIG_FILE} could not be loaded"))
+                    .in_file(Path::new(CONFIG_FILE)),
+            );
+            None
+        } else {
+            match site::render(&checked, root, Some(base_url)) {
+                Ok(files) => Some(files),
+                Err(ds) => {
+                    extra = ds;
+                    None
+                }
+            }
+        };
+        let site::Checked { loaded, mut diags } = checked;
+        diags.append(&mut extra);
+        diagnostics::sort(&mut diags);
+        Build {
+            files,
+            diags,
+            sources: loaded.sources,
+            config_dirs,
+            elapsed: start.elapsed(),
+        }
+    }
+}
+
+/// Counts HTML pages the way `build` does.
+fn count_pages(files: &[OutFile]) -> usize {
+    files
+        .iter()
+        .filter(|f| f.path.ends_with("index.html") || f.path == "404.html")
+        .count()
+}
+
+/// The new file set, reusing the bytes of every unchanged file; with the
+/// numbers of files changed (or new) and removed.
+fn merge(old: &Files, new: Vec<OutFile>) -> (Files, usize, usize) {
+    let mut out = Files::new();
+    let mut changed = 0;
+    for f in new {
+        match old.get(&f.path) {
+            Some(prev) if **prev == *f.bytes => {
+                out.insert(f.path, Arc::clone(prev));
+            }
+            _ => {
+                changed += 1;
+                out.insert(f.path, Arc::from(f.bytes));
+            }
+        }
+    }
+    let removed = old.keys().filter(|k| !out.contains_key(*k)).count();
+    (out, changed, removed)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Escapes text for HTML content and attribute values.
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The overlay listing a failed build's problems, every one escaped.
+fn overlay_html(diags: &[Diagnostic], sources: &Sources) -> String {
+    let (errors, warnings) = diagnostics::counts(diags);
+    let text: Vec<String> = diags
+        .iter()
+        .map(|d| diagnostics::render(d, sources, MessageFormat::Human, false))
+        .collect();
+    format!(
+        "<div id=\"impala-serve-overlay\" role=\"alert\">\
+         <link rel=\"stylesheet\" href=\"{LIVERELOAD_CSS}\">\
+         <div class=\"box\">\
+         <p><strong>The build failed: {}, {}.</strong> \
+         This page is from the last good build; it reloads once the problem is fixed.</p>\
+         <pre>{}</pre>\
+         <button type=\"button\">Hide</button>\
+         </div></div>",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
+        escape_html(&text.join("\n\n")),
+    )
+}
+
+/// Last position of `needle` in `hay`, ignoring ASCII case.
+fn rfind_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() > hay.len() {
+        return None;
+    }
+    (0..=hay.len() - needle.len())
+        .rev()
+        .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+}
+
+/// `html` with the live-reload script (and the overlay, if any) added before
+/// `</body>`. Only pages served by `serve` get this; built output never does.
+fn inject(html: &[u8], version: u64, overlay: Option<&str>) -> Vec<u8> {
+    let snippet = format!(
+        "<script src=\"{LIVERELOAD_JS}\" data-version=\"{version}\"></script>{}",
+        overlay.unwrap_or("")
+    );
+    let at = rfind_ascii_ci(html, b"</body>").unwrap_or(html.len());
+    let mut out = Vec::with_capacity(html.len() + snippet.len());
+    out.extend_from_slice(&html[..at]);
+    out.extend_from_slice(snippet.as_bytes());
+    out.extend_from_slice(&html[at..]);
+    out
+}
+
+/// The media type of a served file, by extension.
+fn content_type(path: &str) -> &'static str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "xml" => "application/xml",
+        "rss" => "application/rss+xml",
+        "atom" => "application/atom+xml",
+        "xsl" | "xslt" => "application/xslt+xml",
+        "svg" => "image/svg+xml",
+        "csv" => "text/csv; charset=utf-8",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "wasm" => "application/wasm",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/vnd.microsoft.icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "otf" => "font/otf",
+        "pdf" => "application/pdf",
+        // Pagefind's index chunks and its compressed wasm are opaque bytes its
+        // own script fetches.
+        "pagefind" | "pf_meta" | "pf_index" | "pf_fragment" | "pf_filter" => {
+            "application/octet-stream"
+        }
+        _ => "application/octet-stream",
+    }
+}
+
+/// Percent-decodes a request path once. `None` for a bad escape, an escaped
+/// separator (`%2f`, `%5c`), NUL or any control character, a backslash, or
+/// invalid UTF-8: such paths only ever mean trouble.
+fn decode_path(raw: &str) -> Option<String> {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = hex(*bytes.get(i + 1)?)?;
+            let lo = hex(*bytes.get(i + 2)?)?;
+            let c = hi * 16 + lo;
+            if matches!(c, b'/' | b'\\') {
+                return None;
+            }
+            out.push(c);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let s = String::from_utf8(out).ok()?;
+    if s.contains('\\') || s.chars().any(char::is_control) {
+        return None;
+    }
+    Some(s)
+}
+
+/// Where a request path leads.
+#[derive(Debug, PartialEq, Eq)]
+enum Resolved {
+    /// The key of a rendered file.
+    File(String),
+    /// A folder asked for without its trailing slash.
+    Redirect(String),
+    NotFound,
+}
+
+/// Maps a request path (no query) to a rendered file.
+///
+/// Files are looked up by key in the in-memory map of the rendered site and
+/// never opened on disk, so no path, however crafted, can reach a file outside
+/// the site: traversal is impossible by construction. Paths with `.`/`..`
+/// segments, empty segments, escaped separators, backslashes or control
+/// characters are still refused outright, so they get a plain 404 rather than
+/// whatever a normalisation might make of them.
+fn resolve(path: &str, files: &Files) -> Resolved {
+    let Some(rel) = path.strip_prefix('/') else {
+        return Resolved::NotFound;
+    };
+    let Some(decoded) = decode_path(rel) else {
+        return Resolved::NotFound;
+    };
+    let segments: Vec<&str> = decoded.split('/').collect();
+    let last = segments.len() - 1;
+    let clean = segments
+        .iter()
+        .enumerate()
+        .all(|(i, s)| *s != "." && *s != ".." && (!s.is_empty() || i == last));
+    if !clean {
+        return Resolved::NotFound;
+    }
+    let key = if decoded.is_empty() || decoded.ends_with('/') {
+        format!("{decoded}index.html")
+    } else {
+        decoded.clone()
+    };
+    if files.contains_key(&key) {
+        Resolved::File(key)
+    } else if !decoded.is_empty()
+        && !decoded.ends_with('/')
+        && files.contains_key(&format!("{decoded}/index.html"))
+    {
+        Resolved::Redirect(format!("{path}/"))
+    } else {
+        Resolved::NotFound
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Head,
+}
+
+/// A parsed request: only what serving needs.
+#[derive(Debug)]
+struct Request {
+    method: Method,
+    /// Origin-form target, e.g. `/releases/x/?a=b`: visible ASCII only.
+    target: String,
+}
+
+/// Parses a request head (request line and headers, without the blank line).
+/// `Err` is the status to answer with.
+fn parse_request(head: &[u8]) -> Result<Request, u16> {
+    let text = std::str::from_utf8(head).map_err(|_| 400u16)?;
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let request_line = lines.next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(400);
+    };
+    match version {
+        "HTTP/1.1" | "HTTP/1.0" => {}
+        v if v.starts_with("HTTP/") && v.len() > 5 => return Err(505),
+        _ => return Err(400),
+    }
+    if !target.starts_with('/') || !target.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(400);
+    }
+    for line in lines {
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, _)) = line.split_once(':') else {
+            return Err(400);
+        };
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return Err(400);
+        }
+    }
+    let method = match method {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        m if !m.is_empty() && m.bytes().all(is_token_byte) => return Err(405),
+        _ => return Err(400),
+    };
+    Ok(Request {
+        method,
+        target: target.to_string(),
+    })
+}
+
+/// A `tchar` of RFC 9110.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Why no request head could be read.
+#[derive(Debug, PartialEq, Eq)]
+enum HeadError {
+    /// The client went away before sending anything.
+    Closed,
+    /// The client stopped mid-request.
+    Incomplete,
+    TooLarge,
+    Timeout,
+}
+
+/// End of the head (after the blank line), if it has arrived.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Reads a request head, at most [`MAX_HEAD`] bytes and until `deadline`.
+fn read_head(stream: &mut impl Read, deadline: Instant) -> Result<Vec<u8>, HeadError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        if let Some(end) = head_end(&buf) {
+            // Anything after the head would be a body or a pipelined request;
+            // every answer closes the connection, so it is dropped.
+            buf.truncate(end);
+            return Ok(buf);
+        }
+        if buf.len() > MAX_HEAD {
+            return Err(HeadError::TooLarge);
+        }
+        if Instant::now() >= deadline {
+            return Err(HeadError::Timeout);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) if buf.is_empty() => return Err(HeadError::Closed),
+            Ok(0) => return Err(HeadError::Incomplete),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Err(HeadError::Closed),
+        }
+    }
+}
+
+enum Body {
+    Shared(Arc<[u8]>),
+    Owned(Vec<u8>),
+}
+
+impl Body {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Body::Shared(b) => b,
+            Body::Owned(b) => b,
+        }
+    }
+}
+
+struct Response {
+    status: u16,
+    content_type: &'static str,
+    body: Body,
+    location: Option<String>,
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "Error",
+    }
+}
+
+impl Response {
+    fn new(status: u16, content_type: &'static str, body: Body) -> Response {
+        Response {
+            status,
+            content_type,
+            body,
+            location: None,
+        }
+    }
+
+    /// A plain-text answer to a request that could not be served.
+    fn plain(status: u16) -> Response {
+        let text = format!("{status} {}\n", reason(status));
+        Response::new(
+            status,
+            "text/plain; charset=utf-8",
+            Body::Owned(text.into_bytes()),
+        )
+    }
+
+    fn write_to(&self, out: &mut impl Write, head_only: bool) -> io::Result<()> {
+        let body = self.body.bytes();
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
+             Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n",
+            self.status,
+            reason(self.status),
+            self.content_type,
+            body.len()
+        );
+        if let Some(loc) = &self.location {
+            let _ = write!(head, "Location: {loc}\r\n");
+        }
+        if self.status == 405 {
+            head.push_str("Allow: GET, HEAD\r\n");
+        }
+        head.push_str("\r\n");
+        out.write_all(head.as_bytes())?;
+        if !head_only {
+            out.write_all(body)?;
+        }
+        out.flush()
+    }
+}
+
+const LIVERELOAD_SCRIPT: &str = r#"// Live reload for `impala-awards serve`: wait for a new build, then reload.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var version = script ? script.getAttribute("data-version") : "";
+  var delay = 250;
+  function poll() {
+    fetch("/__livereload?v=" + encodeURIComponent(version), { cache: "no-store" })
+      .then(function (r) {
+        if (!r.ok) { throw new Error("status " + r.status); }
+        return r.text();
+      })
+      .then(function (v) {
+        delay = 250;
+        if (v.trim() !== version) { location.reload(); } else { poll(); }
+      })
+      .catch(function () {
+        // The server is restarting or busy: try again, less and less often.
+        setTimeout(poll, delay);
+        delay = Math.min(delay * 2, 5000);
+      });
+  }
+  var overlay = document.getElementById("impala-serve-overlay");
+  var hide = overlay && overlay.querySelector("button");
+  if (hide) { hide.addEventListener("click", function () { overlay.hidden = true; }); }
+  poll();
+})();
+"#;
+
+const OVERLAY_CSS: &str = "#impala-serve-overlay{position:fixed;inset:0;z-index:2147483647;\
+display:flex;align-items:flex-start;justify-content:center;overflow:auto;padding:4vh 2vw;\
+background:rgba(16,16,16,.72);font:15px/1.45 system-ui,sans-serif}\
+#impala-serve-overlay[hidden]{display:none}\
+#impala-serve-overlay .box{box-sizing:border-box;width:100%;max-width:60rem;padding:1rem 1.25rem;\
+background:#fff;color:#1a1a1a;border-top:6px solid #b3261e;box-shadow:0 8px 32px rgba(0,0,0,.4)}\
+#impala-serve-overlay pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.75rem 0;padding:.75rem;\
+background:#f4f4f4;color:#1a1a1a;font:13px/1.4 ui-monospace,monospace}\
+#impala-serve-overlay button{font:inherit;padding:.3rem .9rem}\n";
+
+/// Answers one parsed request from the current snapshot.
+fn respond(req: &Request, shared: &Shared) -> Response {
+    let (path, query) = req
+        .target
+        .split_once('?')
+        .map_or((req.target.as_str(), None), |(p, q)| (p, Some(q)));
+    match path {
+        LIVERELOAD => {
+            let seen = query
+                .into_iter()
+                .flat_map(|q| q.split('&'))
+                .find_map(|kv| kv.strip_prefix("v="))
+                .and_then(|v| v.parse::<u64>().ok());
+            let version = match (seen, req.method) {
+                (Some(v), Method::Get) => shared.wait_past(v, POLL_WAIT),
+                _ => shared.get().version,
+            };
+            return Response::new(
+                200,
+                "text/plain; charset=utf-8",
+                Body::Owned(version.to_string().into_bytes()),
+            );
+        }
+        LIVERELOAD_JS => {
+            return Response::new(
+                200,
+                content_type(LIVERELOAD_JS),
+                Body::Owned(LIVERELOAD_SCRIPT.as_bytes().to_vec()),
+            );
+        }
+        LIVERELOAD_CSS => {
+            return Response::new(
+                200,
+                content_type(LIVERELOAD_CSS),
+                Body::Owned(OVERLAY_CSS.as_bytes().to_vec()),
+            );
+        }
+        _ => {}
+    }
+    let snap = shared.get();
+    if snap.files.is_empty() {
+        return not_built(&snap);
+    }
+    match resolve(path, &snap.files) {
+        Resolved::File(key) => match snap.files.get(&key) {
+            Some(bytes) => page(200, &key, Arc::clone(bytes), &snap),
+            None => not_found(&snap),
+        },
+        Resolved::Redirect(to) => {
+            let to = match query {
+                Some(q) => format!("{to}?{q}"),
+                None => to,
+            };
+            let mut r = Response::plain(301);
+            r.location = Some(to);
+            r
+        }
+        Resolved::NotFound => not_found(&snap),
+    }
+}
+
+/// A rendered file; HTML gets the live-reload script and any overlay.
+fn page(status: u16, key: &str, bytes: Arc<[u8]>, snap: &Snapshot) -> Response {
+    let ct = content_type(key);
+    let body = if ct.starts_with("text/html") {
+        Body::Owned(inject(&bytes, snap.version, snap.overlay.as_deref()))
+    } else {
+        Body::Shared(bytes)
+    };
+    Response::new(status, ct, body)
+}
+
+/// The site's own 404 page, or a plain one when the site has none.
+fn not_found(snap: &Snapshot) -> Response {
+    match snap.files.get("404.html") {
+        Some(bytes) => page(404, "404.html", Arc::clone(bytes), snap),
+        None => {
+            let html = b"<!DOCTYPE html><title>Not found</title><h1>Not found</h1></html>";
+            Response::new(
+                404,
+                "text/html; charset=utf-8",
+                Body::Owned(inject(html, snap.version, snap.overlay.as_deref())),
+            )
+        }
+    }
+}
+
+/// Every answer before the first good build: the problems, and a reload once fixed.
+fn not_built(snap: &Snapshot) -> Response {
+    let html = b"<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\">\
+        <title>Site not built yet</title><body><h1>The site has not built yet</h1></body></html>";
+    Response::new(
+        503,
+        "text/html; charset=utf-8",
+        Body::Owned(inject(html, snap.version, snap.overlay.as_deref())),
+    )
+}
+
+/// Serves one connection: one request, one answer, then close.
+fn serve_connection(mut stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let _ = stream.set_nodelay(true);
+    let (resp, head_only) = match read_head(&mut stream, Instant::now() + HEAD_DEADLINE) {
+        Ok(head) => match parse_request(&head) {
+            Ok(req) => (respond(&req, shared), req.method == Method::Head),
+            Err(status) => (Response::plain(status), false),
+        },
+        Err(HeadError::Closed) => return,
+        Err(HeadError::Incomplete) => (Response::plain(400), false),
+        Err(HeadError::TooLarge) => (Response::plain(431), false),
+        Err(HeadError::Timeout) => (Response::plain(408), false),
+    };
+    let written = resp.write_to(&mut stream, head_only).is_ok();
+    if written && resp.status >= 400 && resp.status != 404 {
+        // The client may have sent more than was read; closing with unread
+        // data would reset the connection and could lose the answer, so
+        // half-close and drain a little first.
+        let _ = stream.shutdown(Shutdown::Write);
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+        let mut sink = [0u8; 4096];
+        let mut drained = 0;
+        while drained < 256 * 1024 {
+            match stream.read(&mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    }
+}
+
+/// Releases a connection slot when its thread ends, even by panic.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Accepts connections forever, one thread each up to [`MAX_CONNECTIONS`].
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let active = Arc::new(AtomicUsize::new(0));
+    for conn in listener.incoming() {
+        let mut stream = match conn {
+            Ok(s) => s,
+            Err(_) => {
+                // Out of file descriptors or similar: let it pass rather than spin.
+                thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+        };
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
+            let _ = Response::plain(503).write_to(&mut stream, false);
+            continue;
+        }
+        let slot = Slot(Arc::clone(&active));
+        let shared = Arc::clone(&shared);
+        // A failed spawn drops the closure, and with it the slot and stream.
+        let _ = thread::Builder::new()
+            .name("serve-connection".into())
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                let _slot = slot;
+                serve_connection(stream, &shared);
+            });
+    }
+}
+
+type Watcher = Debouncer<RecommendedWatcher, RecommendedCache>;
+
+/// Messages to the main loop.
+enum Msg {
+    Changed(DebounceEventResult),
+    Stop,
+}
+
+/// Editor droppings that are not part of the site.
+fn is_scratch(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name == "4913"
+}
+
+/// The build loop: owns the watcher and swaps in new builds.
+struct Server {
+    root: PathBuf,
+    /// `root`, canonical, to match the watcher's paths against.
+    root_abs: PathBuf,
+    today: NaiveDate,
+    base_url: String,
+    color: bool,
+    shared: Arc<Shared>,
+    /// Folders whose changes trigger a rebuild, relative to the root.
+    want: BTreeSet<PathBuf>,
+    /// Folders being watched right now.
+    watching: BTreeSet<PathBuf>,
+}
+
+impl Server {
+    fn print_diags(&self, diags: &[Diagnostic], sources: &Sources) {
+        for d in diags {
+            eprintln!(
+                "{}\n",
+                diagnostics::render(d, sources, MessageFormat::Human, self.color)
+            );
+        }
+    }
+
+    /// Runs a build and serves its result; `cause` is what changed and when.
+    fn rebuild(&mut self, watcher: &mut Watcher, cause: Option<(&[PathBuf], Instant)>) {
+        let build = Build::run(&self.root, self.today, &self.base_url);
+        if let Some(dirs) = &build.config_dirs {
+            self.want = DEFAULT_WATCH.iter().map(PathBuf::from).collect();
+            self.want.extend(
+                dirs.iter()
+                    .filter(|d| d.is_relative() && !d.as_os_str().is_empty())
+                    .cloned(),
+            );
+        }
+        // Before the new site goes live, so that an edit made as soon as it
+        // shows is seen even in a folder site.toml has just named.
+        self.sync_watches(watcher);
+        self.print_diags(&build.diags, &build.sources);
+        let what = cause.map(|(paths, _)| describe(paths));
+        let old = self.shared.get();
+        match build.files {
+            Some(files) => {
+                let pages = count_pages(&files);
+                let total = files.len();
+                let (files, changed, removed) = merge(&old.files, files);
+                let moved = changed + removed > 0 || old.overlay.is_some();
+                if moved {
+                    self.shared.set(Snapshot {
+                        version: old.version + 1,
+                        files: Arc::new(files),
+                        overlay: None,
+                    });
+                }
+                let warnings = diagnostics::counts(&build.diags).1;
+                let warned = if warnings > 0 {
+                    format!(", {}", plural(warnings, "warning", "warnings"))
+                } else {
+                    String::new()
+                };
+                match (cause, what) {
+                    (Some((_, since)), Some(what)) => eprintln!(
+                        "rebuilt in {} ms ({what}): {} re-rendered in {} ms, {} changed{}{}{warned}",
+                        since.elapsed().as_millis(),
+                        plural(pages, "page", "pages"),
+                        build.elapsed.as_millis(),
+                        plural(changed, "file", "files"),
+                        if removed > 0 {
+                            format!(", {removed} removed")
+                        } else {
+                            String::new()
+                        },
+                        if old.overlay.is_some() {
+                            ", errors fixed"
+                        } else {
+                            ""
+                        },
+                    ),
+                    _ => eprintln!(
+                        "built {} ({}) in {} ms{warned}",
+                        plural(pages, "page", "pages"),
+                        plural(total, "file", "files"),
+                        build.elapsed.as_millis()
+                    ),
+                }
+            }
+            None => {
+                let overlay: Arc<str> = Arc::from(overlay_html(&build.diags, &build.sources));
+                if old.overlay.as_deref() != Some(&*overlay) {
+                    self.shared.set(Snapshot {
+                        version: old.version + 1,
+                        files: Arc::clone(&old.files),
+                        overlay: Some(overlay),
+                    });
+                }
+                let (errors, warnings) = diagnostics::counts(&build.diags);
+                let serving = if old.files.is_empty() {
+                    "nothing to serve until it is fixed"
+                } else {
+                    "still serving the last good build, with the errors over every page"
+                };
+                eprintln!(
+                    "build failed{}: {}, {}; {serving}",
+                    what.map(|w| format!(" ({w})")).unwrap_or_default(),
+                    plural(errors, "error", "errors"),
+                    plural(warnings, "warning", "warnings"),
+                );
+            }
+        }
+    }
+
+    /// The changed paths that matter, relative to the root.
+    fn relevant(&self, path: &Path) -> Option<PathBuf> {
+        let rel = path.strip_prefix(&self.root_abs).ok()?;
+        let wanted = rel == Path::new(CONFIG_FILE) || self.want.iter().any(|w| rel.starts_with(w));
+        let hidden = rel
+            .components()
+            .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+        (wanted && !hidden && !is_scratch(rel)).then(|| rel.to_path_buf())
+    }
+
+    /// Watches every wanted folder that exists, and drops the rest.
+    fn sync_watches(&mut self, watcher: &mut Watcher) {
+        let stale: Vec<PathBuf> = self.watching.difference(&self.want).cloned().collect();
+        for dir in stale {
+            let _ = watcher.unwatch(self.root_abs.join(&dir));
+            self.watching.remove(&dir);
+        }
+        let missing: Vec<PathBuf> = self.want.difference(&self.watching).cloned().collect();
+        for dir in missing {
+            let abs = self.root_abs.join(&dir);
+            if !abs.is_dir() {
+                continue;
+            }
+            match watcher.watch(&abs, RecursiveMode::Recursive) {
+                Ok(()) => {
+                    self.watching.insert(dir);
+                }
+                Err(e) => eprintln!("warning: cannot watch {}: {e}", dir.display()),
+            }
+        }
+    }
+}
+
+/// "a.toml", "a.toml, b.toml" or "a.toml, b.toml and 3 more".
+fn describe(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths
+        .iter()
+        .take(2)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    let mut s = shown.join(", ");
+    if paths.len() > 2 {
+        let _ = write!(s, " and {} more", paths.len() - 2);
+    }
+    s
+}
+
+/// The URL the site is served at. An unspecified bind address is reached
+/// through loopback.
+fn site_url(local: SocketAddr) -> String {
+    let ip = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/", SocketAddr::new(ip, local.port()))
+}
+
+/// Builds the site, serves it and rebuilds on every change until Ctrl-C.
+pub fn run(opts: &ServeOptions) -> Result<(), ServeError> {
+    let root_abs = opts
+        .root
+        .canonicalize()
+        .map_err(|source| ServeError::Root {
+            path: opts.root.clone(),
+            source,
+        })?;
+    let addr = SocketAddr::new(opts.bind, opts.port);
+    let listener = TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let url = site_url(local);
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let stop = tx.clone();
+    if let Err(e) = ctrlc::set_handler(move || {
+        let _ = stop.send(Msg::Stop);
+    }) {
+        eprintln!("warning: cannot handle Ctrl-C: {e}");
+    }
+    // Watch before the first build, so a change made during it is not missed.
+    let mut watcher = new_debouncer(DEBOUNCE, None, move |r: DebounceEventResult| {
+        let _ = tx.send(Msg::Changed(r));
+    })?;
+    // site.toml is watched through its folder: editors that save by
+    // renaming a new file over it would end a watch on the file itself.
+    watcher.watch(&root_abs, RecursiveMode::NonRecursive)?;
+
+    // The version starts from the clock so that a page left open across a
+    // restart of the server still sees a new version and reloads.
+    let boot = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_millis() as u64);
+    let shared = Arc::new(Shared {
+        now: Mutex::new(Arc::new(Snapshot {
+            version: boot,
+            files: Arc::new(Files::new()),
+            overlay: None,
+        })),
+        changed: Condvar::new(),
+    });
+    let mut server = Server {
+        root: opts.root.clone(),
+        root_abs,
+        today: opts.today,
+        base_url: url.clone(),
+        color: opts.color,
+        shared: Arc::clone(&shared),
+        want: DEFAULT_WATCH.iter().map(PathBuf::from).collect(),
+        watching: BTreeSet::new(),
+    };
+    server.rebuild(&mut watcher, None);
+
+    thread::Builder::new()
+        .name("serve-accept".into())
+        .spawn(move || accept_loop(listener, shared))
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    if !local.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {local}: anyone who can reach this machine can read the preview"
+        );
+    }
+    eprintln!("serving {url} (Ctrl-C to stop)");
+    if opts.open
+        && let Err(e) = open::that_detached(&url)
+    {
+        eprintln!("could not open a browser ({e}); open {url} yourself");
+    }
+
+    while let Ok(msg) = rx.recv() {
+        let mut batches = vec![msg];
+        // Changes queued during the last rebuild make one more rebuild, not many.
+        batches.extend(rx.try_iter());
+        let mut changed = BTreeSet::new();
+        let mut since: Option<Instant> = None;
+        let mut stopping = false;
+        for batch in batches {
+            match batch {
+                Msg::Stop => stopping = true,
+                Msg::Changed(Err(errors)) => {
+                    for e in errors {
+                        eprintln!("warning: watching for changes: {e}");
+                    }
+                }
+                Msg::Changed(Ok(events)) => {
+                    for ev in events {
+                        if matches!(ev.kind, EventKind::Access(_)) {
+                            continue;
+                        }
+                        for p in &ev.paths {
+                            if let Some(rel) = server.relevant(p) {
+                                // A watched folder that was removed must be
+                                // watched afresh when it comes back.
+                                if matches!(ev.kind, EventKind::Remove(_)) {
+                                    server.watching.remove(&rel);
+                                }
+                                changed.insert(rel);
+                                since = Some(since.map_or(ev.time, |s| s.min(ev.time)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if stopping {
+            break;
+        }
+        if let Some(since) = since {
+            let paths: Vec<PathBuf> = changed.into_iter().collect();
+            server.rebuild(&mut watcher, Some((&paths, since)));
+        }
+    }
+    eprintln!("stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(keys: &[&str]) -> Files {
+        keys.iter()
+            .map(|k| (k.to_string(), Arc::from(k.as_bytes())))
+            .collect()
+    }
+
+    #[test]
+    fn resolves_pages_folders_and_redirects() {
+        let f = files(&["index.html", "releases/x/index.html", "assets/style.css"]);
+        assert_eq!(resolve("/", &f), Resolved::File("index.html".into()));
+        assert_eq!(
+            resolve("/releases/x/", &f),
+            Resolved::File("releases/x/index.html".into())
+        );
+        assert_eq!(
+            resolve("/releases/x", &f),
+            Resolved::Redirect("/releases/x/".into())
+        );
+        assert_eq!(
+            resolve("/assets/style%2Ecss", &f),
+            Resolved::File("assets/style.css".into())
+        );
+        assert_eq!(resolve("/releases/y/", &f), Resolved::NotFound);
+    }
+
+    #[test]
+    fn refuses_traversal_and_odd_paths() {
+        let f = files(&["index.html", "site.toml", "a/index.html"]);
+        for p in [
+            "/../site.toml",
+            "/%2e%2e/site.toml",
+            "/%2E%2E/site.toml",
+            "/..%2fsite.toml",
+            "/..%2Fsite.toml",
+            "/a/..\\..\\site.toml",
+            "/a%5c..%5csite.toml",
+            "/a/../site.toml",
+            "/./site.toml",
+            "//site.toml",
+            "/a//index.html",
+            "/site.toml%00",
+            "/%00",
+            "/%zz",
+            "/%2",
+            "/%ff",
+            "relative",
+        ] {
+            assert_eq!(resolve(p, &f), Resolved::NotFound, "{p}");
+        }
+        // Decoded once only: "%252e" is the literal name "%2e".
+        assert_eq!(resolve("/%252e%252e/site.toml", &f), Resolved::NotFound);
+    }
+
+    #[test]
+    fn parses_requests_strictly() {
+        let r = parse_request(b"GET /a/?x=1 HTTP/1.1\r\nHost: h\r\n").expect("valid");
+        assert_eq!(r.method, Method::Get);
+        assert_eq!(r.target, "/a/?x=1");
+        assert_eq!(
+            parse_request(b"HEAD / HTTP/1.0").map(|r| r.method),
+            Ok(Method::Head)
+        );
+        assert_eq!(parse_request(b"POST / HTTP/1.1").err(), Some(405));
+        assert_eq!(parse_request(b"GET / HTTP/2.0").err(), Some(505));
+        for bad in [
+            &b"\x00\xff\xfe garbage"[..],
+            b"GET /",
+            b"GET / HTTP/1.1 extra",
+            b"GET a HTTP/1.1",
+            b"GET /\x01 HTTP/1.1",
+            b"GET / HTTP/1.1\r\nno colon here",
+            b"GET / HTTP/1.1\r\nbad name: x",
+            b"G(T / HTTP/1.1",
+            b"",
+        ] {
+            assert_eq!(parse_request(bad).err(), Some(400), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn reads_heads_within_limits() {
+        let far = Instant::now() + Duration::from_secs(5);
+        let mut ok = &b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody"[..];
+        assert_eq!(
+            read_head(&mut ok, far).as_deref(),
+            Ok(&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..])
+        );
+        let big = vec![b'a'; MAX_HEAD + 10];
+        assert_eq!(read_head(&mut &big[..], far), Err(HeadError::TooLarge));
+        assert_eq!(
+            read_head(&mut &b"GET / HT"[..], far),
+            Err(HeadError::Incomplete)
+        );
+        assert_eq!(read_head(&mut &b""[..], far), Err(HeadError::Closed));
+        assert_eq!(
+            read_head(&mut &b"GET"[..], Instant::now()),
+            Err(HeadError::Timeout)
+        );
+    }
+
+    #[test]
+    fn content_types_by_extension() {
+        for (p, ct) in [
+            ("index.html", "text/html; charset=utf-8"),
+            ("assets/style.css", "text/css; charset=utf-8"),
+            ("pagefind/pagefind.js", "text/javascript; charset=utf-8"),
+            ("pagefind/pagefind-entry.json", "application/json"),
+            ("feed.xml", "application/xml"),
+            ("favicon.svg", "image/svg+xml"),
+            ("data/awards.csv", "text/csv; charset=utf-8"),
+            ("pagefind/wasm.unknown.wasm", "application/wasm"),
+            ("robots.txt", "text/plain; charset=utf-8"),
+            ("pagefind/wasm.en.pagefind", "application/octet-stream"),
+            ("pagefind/index/en_1.pf_index", "application/octet-stream"),
+            ("CNAME", "application/octet-stream"),
+            ("a.b/CNAME", "application/octet-stream"),
+        ] {
+            assert_eq!(content_type(p), ct, "{p}");
+        }
+    }
+
+    #[test]
+    fn injects_before_the_last_body_end() {
+        let out = inject(b"<p></body>x</BODY>", 7, Some("<div>o</div>"));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "<p></body>x<script src=\"/__livereload.js\" data-version=\"7\"></script>\
+             <div>o</div></BODY>"
+        );
+        let out = inject(b"<p>", 1, None);
+        assert!(out.starts_with(b"<p><script"));
+    }
+
+    #[test]
+    fn overlay_escapes_diagnostics() {
+        let d = Diagnostic::error("x", "bad <script>alert(1)</script> & \"q\"");
+        let html = overlay_html(&[d], &Sources::default());
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;"));
+        assert!(html.contains("1 error, 0 warnings"));
+    }
+
+    #[test]
+    fn merge_keeps_unchanged_bytes() {
+        let old = files(&["a", "b", "c"]);
+        let new = vec![
+            OutFile {
+                path: "a".into(),
+                bytes: b"a".to_vec(),
+            },
+            OutFile {
+                path: "b".into(),
+                bytes: b"B".to_vec(),
+            },
+            OutFile {
+                path: "d".into(),
+                bytes: b"d".to_vec(),
+            },
+        ];
+        let (merged, changed, removed) = merge(&old, new);
+        assert_eq!((changed, removed), (2, 1));
+        assert!(Arc::ptr_eq(&merged["a"], &old["a"]));
+        assert_eq!(&*merged["b"], b"B");
+        assert!(!merged.contains_key("c"));
+    }
+
+    #[test]
+    fn describes_changes_briefly() {
+        let p: Vec<PathBuf> = ["a", "b", "c", "d"].iter().map(PathBuf::from).collect();
+        assert_eq!(describe(&p[..1]), "a");
+        assert_eq!(describe(&p), "a, b and 2 more");
+    }
+}
