@@ -79,7 +79,8 @@ pub fn render_site(
     theme: &Theme,
     base_url: &str,
 ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-    let views = Views::new(index);
+    let mut views = Views::new(index);
+    views.base = base_path(base_url);
     let config = index.config;
     let site = SiteView {
         title: config.title.clone(),
@@ -218,7 +219,7 @@ pub fn render_site(
     for p in &index.pages {
         jobs.push(
             job(format!("{}/", p.slug), "page.html", &p.title)
-                .with("content_html", &markdown::to_html(&p.body)),
+                .with("content_html", &markdown::to_html_under(&p.body, &site.base)),
         );
     }
     // Release pages are the bulk: build their views inside the parallel loop.

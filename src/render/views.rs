@@ -169,6 +169,8 @@ pub struct YearSummary {
 /// Builds views from an index; URL paths are relative to the site root ("releases/x/").
 pub struct Views<'i, 'a> {
     pub index: &'i Index<'a>,
+    /// Path the site is served from ("/" or "/awards/"): root-relative links in notes go under it.
+    pub base: String,
     /// Prebuilt row per award, in `index.awards` order.
     rows: Vec<AwardRow>,
     row_of: std::collections::HashMap<AwardRef, usize>,
@@ -209,6 +211,7 @@ impl<'i, 'a> Views<'i, 'a> {
     pub fn new(index: &'i Index<'a>) -> Self {
         let mut v = Views {
             index,
+            base: "/".into(),
             rows: Vec::new(),
             row_of: Default::default(),
         };
@@ -368,7 +371,10 @@ impl<'i, 'a> Views<'i, 'a> {
                     source: award.source.as_ref().map(|s| s.value.clone()),
                     scale: scale.map(|s| s.id.clone()),
                     threshold,
-                    note_html: award.note.as_ref().map(|n| markdown::to_html(&n.value)),
+                    note_html: award
+                        .note
+                        .as_ref()
+                        .map(|n| markdown::to_html_under(&n.value, &self.base)),
                 }
             })
             .collect();
@@ -388,7 +394,10 @@ impl<'i, 'a> Views<'i, 'a> {
             released: r.released.as_ref().map(|d| d.value.human()),
             released_iso: r.released.as_ref().map(|d| d.value.to_string()),
             catalogue: r.catalogue.as_ref().map(|c| c.value.clone()),
-            notes_html: r.notes.as_ref().map(|n| markdown::to_html(&n.value)),
+            notes_html: r
+                .notes
+                .as_ref()
+                .map(|n| markdown::to_html_under(&n.value, &self.base)),
             awards,
             tier: self.top_tier(r).map(|t| self.badge(t)),
         }
