@@ -28,9 +28,16 @@ struct Server {
 
 impl Server {
     fn start(site: &Site) -> Server {
+        Server::start_with(site, &[], &[])
+    }
+
+    /// Starts `serve --port 0` with `args` more and `envs` set.
+    fn start_with(site: &Site, args: &[&str], envs: &[(&str, &Path)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_impala-awards"))
             .args(["serve", "--port", "0", "--root"])
             .arg(site.root())
+            .args(args)
+            .envs(envs.iter().copied())
             .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -554,6 +561,60 @@ fn malformed_requests_do_not_kill_it() {
     );
     server.assert_alive();
     assert_eq!(get(addr, "/").status, 200);
+}
+
+#[cfg(unix)]
+#[test]
+fn open_starts_the_browser_and_a_failure_to_is_only_a_message() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = Site::valid();
+    let bin = tempfile::tempdir().expect("temp dir");
+    let opened = bin.path().join("opened.txt");
+    let fake = bin.path().join("xdg-open");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\necho \"$1\" > '{}'\n", opened.display()),
+    )
+    .expect("write a fake xdg-open");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let server = Server::start_with(&site, &["--open"], &[("PATH", bin.path())]);
+    let deadline = Instant::now() + WAIT;
+    let url = loop {
+        if let Ok(text) = std::fs::read_to_string(&opened)
+            && text.ends_with('\n')
+        {
+            break text.trim().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no browser opened:\n{}",
+            server.log()
+        );
+        thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(url, server.url());
+    drop(server);
+
+    let nowhere = bin.path().join("empty");
+    std::fs::create_dir(&nowhere).expect("mkdir");
+    let mut server = Server::start_with(&site, &["--open"], &[("PATH", &nowhere)]);
+    server.wait_log("could not open a browser");
+    assert_eq!(server.get("/").status, 200);
+    server.assert_alive();
+}
+
+#[test]
+fn a_busy_port_is_a_clear_error() {
+    let site = Site::valid();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("address").port().to_string();
+    let out = site.run(&["serve", "--port", &port]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("error: cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
 }
 
 #[cfg(unix)]
