@@ -69,6 +69,21 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Add a release, an award (an upgrade) or a label; nothing is written unless it checks clean.
+    New {
+        #[command(subcommand)]
+        what: impala_awards::new::NewCommand,
+    },
+    /// Write the JSON Schemas of site.toml, labels and releases into schemas/ (for editors).
+    #[command(hide = true)]
+    Schema {
+        /// The site's root folder (holding site.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Write the files; without it, only report whether they are up to date.
+        #[arg(long)]
+        write: bool,
+    },
 }
 
 /// Prints diagnostics to stderr; returns (errors, warnings) with warnings
@@ -125,6 +140,46 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::New { what } => {
+            let o = what.options();
+            let common = Common {
+                root: o.root.clone(),
+                message_format: o.message_format,
+                deny_warnings: o.deny_warnings,
+            };
+            let mut out = what.run(today);
+            let (errors, warnings) = report(&mut out.diags, &out.sources, &common);
+            if out.written {
+                if let Some(p) = &out.path {
+                    println!("{}", impala_awards::new::shown_path(&common.root, p).display());
+                }
+                eprintln!("{}", out.summary);
+                if out.preexisting.0 > 0 {
+                    eprintln!(
+                        "note: the site already had {} elsewhere; `impala-awards check` lists them",
+                        plural(out.preexisting.0, "error", "errors")
+                    );
+                }
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "nothing was written: {}, {}",
+                    plural(errors, "error", "errors"),
+                    plural(warnings, "warning", "warnings")
+                );
+                ExitCode::from(1)
+            }
+        }
+        Command::Schema { root, write } => match impala_awards::schema::command(&root, write) {
+            Ok(msg) => {
+                eprintln!("{msg}");
+                ExitCode::SUCCESS
+            }
+            Err(msg) => {
+                eprintln!("{msg}");
+                ExitCode::from(1)
+            }
+        },
         Command::Check { common } => {
             let mut checked = site::load_and_check(&common.root, today);
             let (errors, warnings) = report(&mut checked.diags, &checked.loaded.sources, &common);

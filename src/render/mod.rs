@@ -222,6 +222,19 @@ pub fn render_site(
                 .with("content_html", &markdown::to_html_under(&p.body, &site.base)),
         );
     }
+    // A renamed release keeps its published links: a redirect page at each former slug.
+    for r in &index.releases {
+        for alias in &r.aliases {
+            jobs.push(
+                job(
+                    views::release_path(&alias.value),
+                    "redirect.html",
+                    &r.title.value,
+                )
+                .with("target", &views::release_path(&r.slug)),
+            );
+        }
+    }
     // Release pages are the bulk: build their views inside the parallel loop.
     let release_jobs: Vec<usize> = (0..index.releases.len()).collect();
 

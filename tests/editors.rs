@@ -1,0 +1,828 @@
+//! The editors' workflow: `new`, redirects for renamed releases, the JSON
+//! Schemas, the examples of docs/editing.md, the CI templates and the exact
+//! text of each diagnostics format.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::Site;
+use serde_json::Value;
+
+const MORKETID: &str = "content/releases/nordlys-kollektiv/nordlys-kollektiv-morketid.toml";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+fn read(site: &Site, rel: &str) -> String {
+    std::fs::read_to_string(site.root().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+}
+
+/// `impala-awards <args> --root <site>`, asserting the exit code.
+fn run_ok(site: &Site, args: &[&str]) -> Output {
+    let out = site.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+fn run_fails(site: &Site, args: &[&str]) -> Output {
+    let out = site.run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{args:?}\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+/// The JSON diagnostics printed on stderr (other lines skipped).
+fn json_diags(out: &Output) -> Vec<Value> {
+    text(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON diagnostic"))
+        .collect()
+}
+
+fn codes(out: &Output) -> Vec<String> {
+    json_diags(out)
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+// ---------------------------------------------------------------- new release
+
+const NEW_RELEASE: &[&str] = &[
+    "new",
+    "release",
+    "--artist",
+    "Nordlys Kollektiv",
+    "--artist",
+    "Ada Vik",
+    "--title",
+    "Polarnatt: Live i Tromsø",
+    "--label",
+    "polar-sound",
+    "--format",
+    "album",
+    "--released",
+    "2023-11",
+    "--tier",
+    "double-silver",
+    "--date",
+    "2024-06-01",
+    "--shipments",
+    "NO=21000,de=12500,SE=8000",
+    "--source",
+    "https://polarsound.example/news/polarnatt",
+];
+const POLARNATT: &str =
+    "content/releases/nordlys-kollektiv/nordlys-kollektiv-polarnatt-live-i-tromso.toml";
+
+#[test]
+fn new_release_writes_a_record_that_checks_clean() {
+    let site = Site::valid();
+    let out = run_ok(&site, NEW_RELEASE);
+    // The path on stdout, for scripts; what was done on stderr.
+    assert_eq!(
+        text(&out.stdout),
+        format!("{}\n", site.root().join(POLARNATT).display())
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "added release \"Polarnatt: Live i Tromsø\" with its double-silver award\n"
+    );
+    assert_eq!(
+        read(&site, POLARNATT),
+        r#"title = "Polarnatt: Live i Tromsø"
+artists = ["Nordlys Kollektiv", "Ada Vik"]
+label = "polar-sound"
+format = "album"
+released = "2023-11"
+
+[[awards]]
+tier = "double-silver"
+date = 2024-06-01
+shipments = { NO = 21_000, DE = 12_500, SE = 8_000 }
+source = "https://polarsound.example/news/polarnatt"
+"#
+    );
+    site.check().assert_clean();
+    let checked = site.check();
+    assert!(
+        checked.summary.starts_with("checked 8 releases, 11 awards"),
+        "{checked:?}"
+    );
+}
+
+#[test]
+fn new_release_with_units_and_partial_date_round_trips() {
+    let site = Site::valid();
+    run_ok(
+        &site,
+        &[
+            "new",
+            "release",
+            "--artist",
+            "Jääkide",
+            "--title",
+            "Revontulet",
+            "--label",
+            "nordlicht-tontrager",
+            "--format",
+            "EP",
+            "--tier",
+            "silver",
+            "--date",
+            "2025",
+            "--units",
+            "20_500",
+            "--catalogue",
+            "NL-7-12",
+        ],
+    );
+    let rel = "content/releases/jaakide/jaakide-revontulet.toml";
+    assert_eq!(
+        read(&site, rel),
+        "title = \"Revontulet\"\nartists = [\"Jääkide\"]\nlabel = \"nordlicht-tontrager\"\n\
+         format = \"ep\"\ncatalogue = \"NL-7-12\"\n\n[[awards]]\ntier = \"silver\"\n\
+         date = \"2025\"\nunits = 20_500\n"
+    );
+    site.check().assert_clean();
+}
+
+#[test]
+fn new_release_refuses_to_overwrite() {
+    let site = Site::valid();
+    run_ok(&site, NEW_RELEASE);
+    let first = read(&site, POLARNATT);
+    let mut args = NEW_RELEASE.to_vec();
+    args.extend(["--message-format", "json"]);
+    // Same artist and title, other figures: still the same file.
+    let date = args.iter().position(|a| *a == "2024-06-01").unwrap();
+    args[date] = "2024-07-01";
+    let out = run_fails(&site, &args);
+    assert_eq!(codes(&out), ["file-exists"]);
+    let d = &json_diags(&out)[0];
+    assert_eq!(d["file"], POLARNATT);
+    assert_eq!(
+        d["help"][0],
+        "to record an upgrade, add an award to it: `impala-awards new award \
+         nordlys-kollektiv-polarnatt-live-i-tromso --tier ... --date ...`"
+    );
+    assert!(text(&out.stdout).is_empty());
+    assert_eq!(read(&site, POLARNATT), first, "the file is untouched");
+
+    // A release of that slug in another folder is the same release.
+    let site = Site::valid();
+    let moved = "content/releases/other/zoe-brandt-uberall.toml";
+    site.write(
+        moved,
+        read(&site, "content/releases/zoe-brandt/zoe-brandt-uberall.toml"),
+    );
+    site.remove("content/releases/zoe-brandt/zoe-brandt-uberall.toml");
+    let out = run_fails(
+        &site,
+        &[
+            "new",
+            "release",
+            "--artist",
+            "Zoë Brandt",
+            "--title",
+            "Überall",
+            "--label",
+            "polar-sound",
+            "--format",
+            "download",
+            "--tier",
+            "silver",
+            "--date",
+            "2021-03",
+            "--units",
+            "22000",
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_eq!(codes(&out), ["file-exists"]);
+    assert_eq!(json_diags(&out)[0]["file"], moved);
+    assert!(
+        !site
+            .root()
+            .join("content/releases/zoe-brandt/zoe-brandt-uberall.toml")
+            .exists()
+    );
+}
+
+#[test]
+fn new_release_with_errors_writes_nothing_and_explains() {
+    let site = Site::valid();
+    let mut args: Vec<&str> = NEW_RELEASE.to_vec();
+    let label = args.iter().position(|a| *a == "polar-sound").unwrap();
+    args[label] = "polar-sond";
+    let tier = args.iter().position(|a| *a == "double-silver").unwrap();
+    args[tier] = "gold";
+    let out = run_fails(&site, &args);
+    assert!(!site.root().join(POLARNATT).exists());
+    assert!(text(&out.stdout).is_empty());
+    // The diagnostics point into the text that would have been written.
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            r#"error[unknown-label]: unknown label `polar-sond`
+ --> {POLARNATT}:3:9
+  |
+3 | label = "polar-sond"
+  |         ^^^^^^^^^^^^ no such label
+  |
+help: did you mean `polar-sound`?
+
+error[below-threshold]: Impala Gold needs 75,000 units; the shipments add up to 41,500
+  --> {POLARNATT}:10:13
+   |
+ 8 | tier = "gold"
+   |        ------ tier claimed here
+ 9 | date = 2024-06-01
+10 | shipments = {{ NO = 21_000, DE = 12_500, SE = 8_000 }}
+   |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ 33,500 short
+   |
+help: DE 12,500 + NO 21,000 + SE 8,000 = 41,500
+help: 41,500 units qualify for Impala Double Silver (`tier = "double-silver"`)
+note: scale `current` (in force from 2013-01-01): Impala Gold needs 1 x 75,000 gold = 75,000
+
+nothing was written: 2 errors, 0 warnings
+"#
+        )
+    );
+}
+
+#[test]
+fn new_release_reports_only_its_own_problems() {
+    let site = Site::valid();
+    // A problem elsewhere in the tree does not block an unrelated record.
+    site.write(
+        "content/labels/broken.toml",
+        "name = \"Broken\"\ncountry = \"XX\"\n",
+    );
+    let out = run_ok(&site, NEW_RELEASE);
+    assert_eq!(
+        text(&out.stderr),
+        "added release \"Polarnatt: Live i Tromsø\" with its double-silver award\n\
+         note: the site already had 1 error elsewhere; `impala-awards check` lists them\n"
+    );
+}
+
+#[test]
+fn new_release_warning_is_shown_and_deny_warnings_refuses() {
+    let site = Site::valid();
+    let args = [
+        "new",
+        "release",
+        "--artist",
+        "Ada Vik",
+        "--title",
+        "Stille",
+        "--label",
+        "polar-sound",
+        "--format",
+        "single",
+        "--tier",
+        "silver",
+        "--date",
+        "2024-01-10",
+        "--units",
+        "45000",
+        "--message-format",
+        "short",
+    ];
+    let rel = "content/releases/ada-vik/ada-vik-stille.toml";
+    let mut deny = args.to_vec();
+    deny.push("--deny-warnings");
+    let out = run_fails(&site, &deny);
+    assert!(!site.root().join(rel).exists());
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "{rel}:7:8: error[higher-tier]: 45,000 units already qualify for Impala Double Silver \
+             (40,000 needed), above the Impala Silver claimed (help: if the release was awarded \
+             Impala Double Silver, write `tier = \"double-silver\"`)\n\
+             nothing was written: 1 error, 0 warnings\n"
+        )
+    );
+    let out = run_ok(&site, &args);
+    assert!(site.root().join(rel).exists());
+    assert!(
+        text(&out.stderr).starts_with(&format!("{rel}:7:8: warning[higher-tier]: ")),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn new_release_requires_evidence_and_a_known_format() {
+    let site = Site::valid();
+    let out = site.run(&[
+        "new",
+        "release",
+        "--artist",
+        "A",
+        "--title",
+        "B",
+        "--label",
+        "polar-sound",
+        "--format",
+        "album",
+        "--tier",
+        "silver",
+        "--date",
+        "2024",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = text(&out.stderr);
+    assert!(err.contains("--units"), "{err}");
+    assert!(err.contains("--source"), "{err}");
+    let out = site.run(&[
+        "new",
+        "release",
+        "--artist",
+        "A",
+        "--title",
+        "B",
+        "--label",
+        "polar-sound",
+        "--format",
+        "albun",
+        "--tier",
+        "silver",
+        "--date",
+        "2024",
+        "--units",
+        "20000",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean `album`?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------- new award
+
+#[test]
+fn new_award_appends_and_keeps_every_byte() {
+    let site = Site::valid();
+    let before = read(&site, MORKETID);
+    assert!(
+        before.contains("# Current scale (2019)"),
+        "the fixture has comments"
+    );
+    let out = run_ok(
+        &site,
+        &[
+            "new",
+            "award",
+            "nordlys-kollektiv-morketid",
+            "--tier",
+            "gold",
+            "--date",
+            "2024-02",
+            "--units",
+            "76000",
+            "--source",
+            "https://polarsound.example/news/morketid-gold",
+            "--note",
+            "Announced at \"by:Larm\".",
+        ],
+    );
+    assert_eq!(
+        text(&out.stdout),
+        format!("{}\n", site.root().join(MORKETID).display())
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "added the gold award of 2024-02 to `nordlys-kollektiv-morketid`\n"
+    );
+    let after = read(&site, MORKETID);
+    assert_eq!(
+        after,
+        format!(
+            "{before}\n[[awards]]\ntier = \"gold\"\ndate = \"2024-02\"\nunits = 76_000\n\
+             source = \"https://polarsound.example/news/morketid-gold\"\n\
+             note = 'Announced at \"by:Larm\".'\n"
+        )
+    );
+    site.check().assert_clean();
+}
+
+#[test]
+fn new_award_without_final_newline_or_with_inline_awards() {
+    let site = Site::valid();
+    let rel = "content/releases/zoe-brandt/zoe-brandt-uberall.toml";
+    let before = read(&site, rel);
+    let trimmed = before.trim_end();
+    site.write(rel, trimmed);
+    run_ok(
+        &site,
+        &[
+            "new",
+            "award",
+            "zoe-brandt-uberall",
+            "--tier",
+            "double-silver",
+            "--date",
+            "2022",
+            "--units",
+            "41000",
+        ],
+    );
+    assert_eq!(
+        read(&site, rel),
+        format!(
+            "{trimmed}\n\n[[awards]]\ntier = \"double-silver\"\ndate = \"2022\"\nunits = 41_000\n"
+        )
+    );
+    site.check().assert_clean();
+
+    // An inline array of awards grows in its own style.
+    let inline = "title = \"Überall\"\nartists = [\"Zoë Brandt\"]\nlabel = \"polar-sound\"\n\
+                  format = \"download\"\nawards = [\n  { tier = \"silver\", date = \"2021-03\", units = 22_000 },\n]\n";
+    site.write(rel, inline);
+    run_ok(
+        &site,
+        &[
+            "new",
+            "award",
+            "zoe-brandt-uberall",
+            "--tier",
+            "gold",
+            "--date",
+            "2023-05-05",
+            "--units",
+            "80000",
+        ],
+    );
+    let after = read(&site, rel);
+    assert!(
+        after.starts_with(
+            "title = \"Überall\"\nartists = [\"Zoë Brandt\"]\nlabel = \"polar-sound\"\n\
+             format = \"download\"\nawards = [\n  { tier = \"silver\", date = \"2021-03\", units = 22_000 },"
+        ),
+        "{after}"
+    );
+    assert!(
+        after.contains("{ tier = \"gold\", date = 2023-05-05, units = 80_000 }"),
+        "{after}"
+    );
+    site.check().assert_clean();
+}
+
+#[test]
+fn new_award_that_is_not_an_upgrade_is_refused() {
+    let site = Site::valid();
+    let before = read(&site, MORKETID);
+    let out = run_fails(
+        &site,
+        &[
+            "new",
+            "award",
+            "nordlys-kollektiv-morketid",
+            "--tier",
+            "silver",
+            "--date",
+            "2020-01-01",
+            "--units",
+            "30000",
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_eq!(codes(&out), ["award-order", "award-order"]);
+    let d = json_diags(&out);
+    assert_eq!(
+        d[0]["message"],
+        "an upgrade must reach a higher tier: Impala Silver follows Impala Double Silver"
+    );
+    assert_eq!(
+        d[1]["message"],
+        "this award is dated 2020-01-01 but the award before it is dated 2021-06-02"
+    );
+    // The new table's `tier` and `date`, past the end of the file on disk.
+    let lines = before.lines().count();
+    assert_eq!(d[0]["line"], lines + 3);
+    assert_eq!(d[1]["line"], lines + 4);
+    assert_eq!(read(&site, MORKETID), before);
+}
+
+#[test]
+fn new_award_finds_releases_by_former_slug_and_suggests_slugs() {
+    let site = Site::valid();
+    let out = run_ok(
+        &site,
+        &[
+            "new",
+            "award",
+            "nordlys-kollektiv-morketid-deluxe",
+            "--tier",
+            "gold",
+            "--date",
+            "2025-05-01",
+            "--units",
+            "75000",
+        ],
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "added the gold award of 2025-05-01 to `nordlys-kollektiv-morketid` \
+         (`nordlys-kollektiv-morketid-deluxe` is its former slug)\n"
+    );
+    assert!(read(&site, MORKETID).ends_with("units = 75_000\n"));
+
+    let out = run_fails(
+        &site,
+        &[
+            "new",
+            "award",
+            "nordlys-kolektiv-morketid",
+            "--tier",
+            "gold",
+            "--date",
+            "2025",
+            "--units",
+            "75000",
+            "--message-format",
+            "short",
+        ],
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "error[unknown-release]: no release has the slug `nordlys-kolektiv-morketid` \
+         (help: did you mean `nordlys-kollektiv-morketid`?)\nnothing was written: 1 error, 0 warnings\n"
+    );
+}
+
+// ---------------------------------------------------------------- new label
+
+#[test]
+fn new_label_then_a_release_on_it() {
+    let site = Site::valid();
+    let out = run_ok(
+        &site,
+        &[
+            "new",
+            "label",
+            "--name",
+            "Schallplatten Süd",
+            "--country",
+            "at",
+            "--website",
+            "https://sued.example/",
+            "--parent",
+            "nordlicht-tontrager",
+        ],
+    );
+    let rel = "content/labels/schallplatten-sud.toml";
+    assert_eq!(
+        text(&out.stdout),
+        format!("{}\n", site.root().join(rel).display())
+    );
+    assert_eq!(
+        read(&site, rel),
+        "name = \"Schallplatten Süd\"\ncountry = \"AT\"\nwebsite = \"https://sued.example/\"\n\
+         parent = \"nordlicht-tontrager\"\n"
+    );
+    site.check().assert_clean();
+    run_ok(
+        &site,
+        &[
+            "new",
+            "release",
+            "--artist",
+            "Wiener Wellen",
+            "--title",
+            "Donau",
+            "--label",
+            "schallplatten-sud",
+            "--format",
+            "single",
+            "--tier",
+            "silver",
+            "--date",
+            "2024-03-01",
+            "--shipments",
+            "AT=15000,DE=6000",
+        ],
+    );
+    site.check().assert_clean();
+}
+
+#[test]
+fn new_label_problems() {
+    let site = Site::valid();
+    let out = run_fails(
+        &site,
+        &[
+            "new",
+            "label",
+            "polar-sound",
+            "--name",
+            "Polar Sound",
+            "--country",
+            "NO",
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_eq!(codes(&out), ["file-exists"]);
+    let out = run_fails(
+        &site,
+        &[
+            "new",
+            "label",
+            "Polar_Sound",
+            "--name",
+            "X",
+            "--country",
+            "NO",
+            "--message-format",
+            "short",
+        ],
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "error[bad-slug]: `Polar_Sound` is not a valid slug (help: slugs use lowercase a-z, 0-9 \
+         and hyphens: `polar-sound`)\nnothing was written: 1 error, 0 warnings\n"
+    );
+    let out = run_fails(
+        &site,
+        &[
+            "new",
+            "label",
+            "--name",
+            "Kent Records",
+            "--country",
+            "UK",
+            "--message-format",
+            "short",
+        ],
+    );
+    assert_eq!(
+        text(&out.stderr),
+        "content/labels/kent-records.toml:2:11: error[unknown-country]: `UK` is not an ISO \
+         3166-1 alpha-2 country code (help: did you mean `GB` (United Kingdom)?)\n\
+         nothing was written: 1 error, 0 warnings\n"
+    );
+    assert!(
+        !site
+            .root()
+            .join("content/labels/kent-records.toml")
+            .exists()
+    );
+}
+
+#[test]
+fn new_needs_a_valid_site() {
+    let site = Site::valid();
+    site.write("site.toml", "title = \"x\"\n");
+    let out = run_fails(
+        &site,
+        &[
+            "new",
+            "label",
+            "--name",
+            "X",
+            "--country",
+            "DE",
+            "--message-format",
+            "short",
+        ],
+    );
+    let err = text(&out.stderr);
+    assert!(err.contains("site.toml:1:1: error[missing-field]"), "{err}");
+    assert!(
+        err.contains("error[site-invalid]: site.toml has errors: nothing was checked"),
+        "{err}"
+    );
+    assert!(!site.root().join("content/labels/x.toml").exists());
+}
+
+// ---------------------------------------------------------------- redirects
+
+/// Builds `site` under a sub-path and returns the output folder.
+fn build(site: &Site) -> PathBuf {
+    let out = site.root().join("public");
+    run_ok(
+        site,
+        &[
+            "build",
+            "--output",
+            out.to_str().expect("UTF-8 path"),
+            "--base-url",
+            "https://example.org/awards/",
+        ],
+    );
+    out
+}
+
+#[test]
+fn aliases_get_redirect_pages() {
+    let site = Site::valid();
+    // Rename Überall: the old slug becomes an alias.
+    let old = "content/releases/zoe-brandt/zoe-brandt-uberall.toml";
+    let renamed = read(&site, old).replace(
+        "format = \"download\"\n",
+        "format = \"download\"\naliases = [\"zoe-brandt-uberall\", \"zoe-brandt-ueberall-2021\"]\n",
+    );
+    site.remove(old);
+    site.write(
+        "content/releases/zoe-brandt/zoe-brandt-ueberall.toml",
+        renamed,
+    );
+    site.check().assert_clean();
+    let public = build(&site);
+    for (alias, target, title) in [
+        (
+            "nordlys-kollektiv-morketid-deluxe",
+            "nordlys-kollektiv-morketid",
+            "Mørketid",
+        ),
+        ("zoe-brandt-uberall", "zoe-brandt-ueberall", "Überall"),
+        ("zoe-brandt-ueberall-2021", "zoe-brandt-ueberall", "Überall"),
+    ] {
+        let page = std::fs::read_to_string(public.join(format!("releases/{alias}/index.html")))
+            .unwrap_or_else(|e| panic!("redirect page for {alias}: {e}"));
+        let url = format!("/awards/releases/{target}/");
+        assert!(
+            page.contains(&format!(
+                "<meta http-equiv=\"refresh\" content=\"0; url={url}\">"
+            )),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!(
+                "<link rel=\"canonical\" href=\"https://example.org/awards/releases/{target}/\">"
+            )),
+            "{page}"
+        );
+        assert!(
+            page.contains("<meta name=\"robots\" content=\"noindex\">"),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("<a href=\"{url}\">{title}</a>")),
+            "{page}"
+        );
+        // The target is a real page.
+        assert!(
+            public
+                .join(format!("releases/{target}/index.html"))
+                .is_file()
+        );
+    }
+    // Redirects are not pages of their own for search engines.
+    let sitemap = std::fs::read_to_string(public.join("sitemap.xml")).unwrap_or_default();
+    assert!(
+        sitemap.contains("releases/zoe-brandt-ueberall/"),
+        "{sitemap}"
+    );
+    assert!(!sitemap.contains("zoe-brandt-uberall/"), "{sitemap}");
+    assert!(!sitemap.contains("deluxe"), "{sitemap}");
+}
+
+#[test]
+fn redirect_titles_are_escaped() {
+    let site = Site::valid();
+    let rel = "content/releases/zoe-brandt/zoe-brandt-uberall.toml";
+    site.write(
+        rel,
+        read(&site, rel)
+            .replace("title = \"Überall\"", "title = \"<Über> & \\\"all\\\"\"")
+            .replace(
+                "format = \"download\"\n",
+                "format = \"download\"\naliases = [\"zoe-brandt-old\"]\n",
+            ),
+    );
+    let public = build(&site);
+    let page = std::fs::read_to_string(public.join("releases/zoe-brandt-old/index.html"))
+        .expect("redirect page");
+    assert!(!page.contains("<Über>"), "{page}");
+    assert!(
+        page.contains("&lt;Über&gt; &amp; &quot;all&quot;"),
+        "{page}"
+    );
+}
