@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -92,6 +92,8 @@ struct Snapshot {
     files: Arc<Files>,
     /// The diagnostics overlay, while the latest build failed.
     overlay: Option<Arc<str>>,
+    /// When the change that led to this version was made.
+    changed_at: Option<Instant>,
 }
 
 /// The snapshot shared by the connection threads, and a condition the long
@@ -99,6 +101,8 @@ struct Snapshot {
 struct Shared {
     now: Mutex<Arc<Snapshot>>,
     changed: Condvar,
+    /// The last version a reloaded page was reported for.
+    reported: AtomicU64,
 }
 
 impl Shared {
@@ -657,7 +661,10 @@ fn respond(req: &Request, shared: &Shared) -> Response {
                 .find_map(|kv| kv.strip_prefix("v="))
                 .and_then(|v| v.parse::<u64>().ok());
             let version = match (seen, req.method) {
-                (Some(v), Method::Get) => shared.wait_past(v, POLL_WAIT),
+                (Some(v), Method::Get) => {
+                    report_reload(shared, v);
+                    shared.wait_past(v, POLL_WAIT)
+                }
                 _ => shared.get().version,
             };
             return Response::new(
@@ -701,6 +708,22 @@ fn respond(req: &Request, shared: &Shared) -> Response {
             r
         }
         Resolved::NotFound => not_found(&snap),
+    }
+}
+
+/// Prints, once per version, how long after the change a page came back
+/// showing it: the first poll for the newest version comes from a page
+/// that has just loaded it.
+fn report_reload(shared: &Shared, seen: u64) {
+    let snap = shared.get();
+    if let Some(at) = snap.changed_at
+        && seen == snap.version
+        && shared.reported.swap(seen, Ordering::SeqCst) != seen
+    {
+        eprintln!(
+            "page reloaded in the browser {} ms after the change",
+            at.elapsed().as_millis()
+        );
     }
 }
 
@@ -887,6 +910,7 @@ impl Server {
                         version: old.version + 1,
                         files: Arc::new(files),
                         overlay: None,
+                        changed_at: cause.map(|(_, at)| at),
                     });
                 }
                 let warnings = diagnostics::counts(&build.diags).1;
@@ -928,6 +952,7 @@ impl Server {
                         version: old.version + 1,
                         files: Arc::clone(&old.files),
                         overlay: Some(overlay),
+                        changed_at: cause.map(|(_, at)| at),
                     });
                 }
                 let (errors, warnings) = diagnostics::counts(&build.diags);
@@ -1045,8 +1070,10 @@ pub fn run(opts: &ServeOptions) -> Result<(), ServeError> {
             version: boot,
             files: Arc::new(Files::new()),
             overlay: None,
+            changed_at: None,
         })),
         changed: Condvar::new(),
+        reported: AtomicU64::new(0),
     });
     let mut server = Server {
         root: opts.root.clone(),

@@ -855,6 +855,9 @@ fn live_reload_in_headless_chromium() {
         &server,
     );
 
+    // The server saw the reloaded page and says how long it took.
+    server.wait_log("page reloaded in the browser");
+
     tab.eval("window.__servedBefore = true");
     edit(&site, RELEASE, "tier = \"silver\"", "tier = \"silvr\"");
     tab.wait_true(
