@@ -1,6 +1,8 @@
 //! Renders the indexed archive into the files of the site.
 
+pub mod charts;
 pub mod markdown;
+pub mod search;
 pub mod theme;
 pub mod views;
 
@@ -105,7 +107,16 @@ pub fn render_site(
     let tiers = views.tier_summaries();
     let years = views.year_summaries();
 
+    // The search index builds on its own thread while the pages render.
+    let search_records = search::records(index);
+    let search_facets = search::facets(index, &search_records);
+    let search_bundle = std::thread::spawn(move || search::bundle(&search_records));
+
     let mut jobs: Vec<Job> = Vec::new();
+    jobs.push(job("search/".into(), "search.html", "Search").with("facets", &search_facets));
+    jobs.push(
+        job("stats/".into(), "stats.html", "Statistics").with("charts", &charts::site_charts(index)),
+    );
     let latest: Vec<_> = views.all_rows().iter().take(12).collect();
     jobs.push(
         job(String::new(), "index.html", &config.title)
@@ -155,7 +166,11 @@ pub fn render_site(
                     },
                 )
                 .with("releases", &releases)
-                .with("awards", &views.rows(&e.awards_with_imprints)),
+                .with("awards", &views.rows(&e.awards_with_imprints))
+                .with(
+                    "charts",
+                    &charts::subject_charts(index, &e.awards_with_imprints, &l.name.value),
+                ),
         );
     }
     jobs.push(
@@ -185,6 +200,7 @@ pub fn render_site(
         jobs.push(
             job(views::artist_path(&a.slug), "artist.html", &a.name)
                 .with("artist", &ArtistView { name: &a.name })
+                .with("charts", &charts::subject_charts(index, &a.awards, &a.name))
                 .with("releases", &releases)
                 .with("awards", &views.rows(&a.awards)),
         );
@@ -284,6 +300,13 @@ pub fn render_site(
         return Err(errors.into_values().collect());
     }
     files.extend(theme.static_files());
+    let bundle = search_bundle.join().map_err(|_| {
+        vec![Diagnostic::error(
+            "search-index",
+            "the search indexer stopped unexpectedly",
+        )]
+    })?;
+    files.extend(bundle.map_err(|d| vec![*d])?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

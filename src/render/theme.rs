@@ -82,16 +82,38 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/404.html"),
     ),
     (
+        "search.html",
+        include_str!("../../themes/default/templates/search.html"),
+    ),
+    (
+        "stats.html",
+        include_str!("../../themes/default/templates/stats.html"),
+    ),
+    (
+        "chart.html",
+        include_str!("../../themes/default/templates/chart.html"),
+    ),
+    (
+        "charts.html",
+        include_str!("../../themes/default/templates/charts.html"),
+    ),
+    (
         "redirect.html",
         include_str!("../../themes/default/templates/redirect.html"),
     ),
 ];
 
 /// Static files of `themes/default/static`, written under `assets/`.
-const DEFAULT_STATIC: &[(&str, &[u8])] = &[(
-    "style.css",
-    include_bytes!("../../themes/default/static/style.css"),
-)];
+const DEFAULT_STATIC: &[(&str, &[u8])] = &[
+    (
+        "style.css",
+        include_bytes!("../../themes/default/static/style.css"),
+    ),
+    (
+        "search.js",
+        include_bytes!("../../themes/default/static/search.js"),
+    ),
+];
 
 /// Prefix of the site's own templates; looked up before the defaults.
 const SITE_PREFIX: &str = "site/";

@@ -1,0 +1,451 @@
+//! The site's search index, written by the build itself through Pagefind's Rust
+//! API (no Node step): one record per release, label and artist.
+//!
+//! Pagefind folds case and letters that decompose ("Rós" matches "ros") but not
+//! letters such as ø, æ or ß. Each record's content therefore also carries an
+//! ASCII-folded copy of its names ("MØ" → "MO", "Straße" → "Strasse"), so that
+//! either spelling finds it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pagefind::api::PagefindIndex;
+use pagefind::options::PagefindServiceConfig;
+use serde::Serialize;
+
+use super::OutFile;
+use super::views;
+use crate::diagnostics::Diagnostic;
+use crate::index::{AwardRef, Index};
+use crate::iso;
+use crate::slug::slugify;
+
+/// Folder of the search bundle in the output.
+pub const BUNDLE_DIR: &str = "pagefind";
+
+/// The index's language. Records are names in every European language, so no
+/// stemmer fits: with English stemming "nordlys" would find "Nordlicht". Pagefind
+/// stems nothing for "unknown", and pagefind.js falls back to it whatever the
+/// page's `lang`.
+const INDEX_LANGUAGE: &str = "unknown";
+
+/// Sort key of a record with no award: sorts after every dated one when newest first.
+const NO_DATE: &str = "0000-00-00";
+
+/// Filter names, as the search page and the index both use them.
+pub const FILTER_TYPE: &str = "type";
+pub const FILTER_TIER: &str = "tier";
+pub const FILTER_LABEL: &str = "label";
+pub const FILTER_YEAR: &str = "year";
+pub const FILTER_COUNTRY: &str = "country";
+pub const FILTER_FORMAT: &str = "format";
+
+/// One search record: a page, the words that find it, and how to filter and sort it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRecord {
+    /// Site-relative URL ("releases/x/"); pagefind.js prefixes the site's base path.
+    pub url: String,
+    /// Searched text: names as written and folded to ASCII, tiers, years, countries.
+    pub content: String,
+    /// Shown with a result: `title`, `type`, `detail`, `tier`, `tier_rank`, `latest`.
+    pub meta: BTreeMap<String, String>,
+    /// Filter name -> values.
+    pub filters: BTreeMap<String, Vec<String>>,
+    /// `date`: latest award date as zero-padded ISO (string order is date order);
+    /// `title`: the folded title, for A-Z.
+    pub sort: BTreeMap<String, String>,
+}
+
+/// The values each filter of the search page offers, in display order.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SearchFacets {
+    /// Tier names, lowest tier first.
+    pub tiers: Vec<String>,
+    /// Label names, A-Z.
+    pub labels: Vec<String>,
+    /// Years, newest first.
+    pub years: Vec<String>,
+    /// Country names, A-Z.
+    pub countries: Vec<String>,
+    /// Format names, in the site's format order.
+    pub formats: Vec<String>,
+}
+
+/// `text` folded to ASCII ("MØ" → "MO", "Sigur Rós" → "Sigur Ros", "Æ" → "AE", "ß" → "ss").
+pub fn fold(text: &str) -> String {
+    deunicode::deunicode(text)
+}
+
+/// Words for `names`, each as written and, when it differs, folded to ASCII.
+fn searchable(names: &[&str]) -> String {
+    let mut out = Vec::with_capacity(names.len() * 2);
+    for n in names {
+        out.push((*n).to_string());
+        let folded = fold(n);
+        if folded != *n {
+            out.push(folded);
+        }
+    }
+    out.join(" · ")
+}
+
+/// The zero-padded ISO first day of the latest award among `awards` (dates only
+/// known to the month or year sort at their first day).
+fn latest_sort_key(index: &Index<'_>, awards: &[AwardRef]) -> (String, Option<String>) {
+    // `awards` lists are newest first throughout the index.
+    match awards.iter().max_by_key(|a| index.date(a).sort_key()) {
+        Some(a) => {
+            let d = index.date(a);
+            (
+                d.first_day().format("%Y-%m-%d").to_string(),
+                Some(d.human()),
+            )
+        }
+        None => (NO_DATE.to_string(), None),
+    }
+}
+
+/// What a set of awards contributes: tier names, years, countries (names), by rank/order.
+struct AwardFacts {
+    tiers: BTreeSet<usize>,
+    years: BTreeSet<i32>,
+    countries: BTreeSet<String>,
+}
+
+fn award_facts(index: &Index<'_>, awards: &[AwardRef]) -> AwardFacts {
+    let mut f = AwardFacts {
+        tiers: BTreeSet::new(),
+        years: BTreeSet::new(),
+        countries: BTreeSet::new(),
+    };
+    for a in awards {
+        f.tiers.insert(a.tier);
+        f.years.insert(index.date(a).year());
+        let award = &index.releases[a.release].awards[a.award];
+        if let Some(ships) = &award.shipments {
+            for (c, _) in &ships.value {
+                f.countries.insert(country_name(&c.value));
+            }
+        }
+    }
+    f
+}
+
+fn country_name(code: &str) -> String {
+    iso::country_name(code).unwrap_or(code).to_string()
+}
+
+fn tier_name(index: &Index<'_>, rank: usize) -> String {
+    index
+        .config
+        .tiers
+        .tiers()
+        .get(rank)
+        .map_or_else(String::new, |t| t.name.clone())
+}
+
+/// Builds the record of a page from its parts.
+struct RecordParts<'x> {
+    url: String,
+    kind: &'static str,
+    title: &'x str,
+    detail: String,
+    /// Names to match as written and folded (title first).
+    names: Vec<&'x str>,
+    labels: BTreeSet<String>,
+    formats: BTreeSet<&'static str>,
+    awards: &'x [AwardRef],
+}
+
+fn record(index: &Index<'_>, p: RecordParts<'_>) -> SearchRecord {
+    let facts = award_facts(index, p.awards);
+    let tiers: Vec<String> = facts.tiers.iter().map(|&r| tier_name(index, r)).collect();
+    let years: Vec<String> = facts.years.iter().rev().map(i32::to_string).collect();
+    let countries: Vec<String> = facts.countries.iter().cloned().collect();
+    let labels: Vec<String> = p.labels.iter().cloned().collect();
+    let formats: Vec<String> = p.formats.iter().map(|f| (*f).to_string()).collect();
+    let (date_key, latest) = latest_sort_key(index, p.awards);
+
+    let mut content = vec![searchable(&p.names), p.kind.to_string()];
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    content.push(searchable(&label_refs));
+    content.push(tiers.join(" · "));
+    content.push(years.join(" "));
+    let country_refs: Vec<&str> = countries.iter().map(String::as_str).collect();
+    content.push(searchable(&country_refs));
+    content.push(formats.join(" "));
+    let content = content
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(". ");
+
+    let mut meta = BTreeMap::new();
+    meta.insert("title".to_string(), p.title.to_string());
+    meta.insert("type".to_string(), p.kind.to_string());
+    meta.insert("detail".to_string(), p.detail);
+    if let Some(&top) = facts.tiers.iter().next_back() {
+        meta.insert("tier".to_string(), tier_name(index, top));
+        meta.insert("tier_rank".to_string(), top.to_string());
+    }
+    if let Some(l) = latest {
+        meta.insert("latest".to_string(), l);
+    }
+
+    let mut filters = BTreeMap::new();
+    filters.insert(FILTER_TYPE.to_string(), vec![p.kind.to_string()]);
+    for (k, v) in [
+        (FILTER_TIER, tiers),
+        (FILTER_LABEL, labels),
+        (FILTER_YEAR, years),
+        (FILTER_COUNTRY, countries),
+        (FILTER_FORMAT, formats),
+    ] {
+        if !v.is_empty() {
+            filters.insert(k.to_string(), v);
+        }
+    }
+
+    let mut sort = BTreeMap::new();
+    sort.insert("date".to_string(), date_key);
+    sort.insert("title".to_string(), slugify(p.title));
+
+    SearchRecord {
+        url: format!("/{}", p.url),
+        content,
+        meta,
+        filters,
+        sort,
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn label_name(index: &Index<'_>, slug: &str) -> String {
+    index
+        .label(slug)
+        .map_or_else(|| slug.to_string(), |l| l.name.value.clone())
+}
+
+/// Every search record of the archive: releases, then labels, then artists, each by slug.
+pub fn records(index: &Index<'_>) -> Vec<SearchRecord> {
+    let mut release_awards: Vec<Vec<AwardRef>> = vec![Vec::new(); index.releases.len()];
+    for a in &index.awards {
+        release_awards[a.release].push(*a);
+    }
+    let mut out = Vec::with_capacity(index.releases.len() + index.by_label.len());
+    for (ri, r) in index.releases.iter().enumerate() {
+        let label = label_name(index, &r.label.value);
+        let credit = r.display_credit();
+        let mut names: Vec<&str> = vec![&r.title.value, &credit];
+        names.extend(r.artists.value.iter().map(|a| a.value.as_str()));
+        if let Some(c) = &r.catalogue {
+            names.push(&c.value);
+        }
+        let format = r.format.value.name();
+        out.push(record(
+            index,
+            RecordParts {
+                url: views::release_path(&r.slug),
+                kind: "Release",
+                title: &r.title.value,
+                detail: format!("{credit} · {label} · {format}"),
+                names,
+                labels: BTreeSet::from([label]),
+                formats: BTreeSet::from([format]),
+                awards: &release_awards[ri],
+            },
+        ));
+    }
+    for (slug, e) in &index.by_label {
+        let l = index.labels[e.label];
+        let mut names: Vec<&str> = vec![&l.name.value];
+        names.extend(l.aliases.iter().map(|a| a.value.as_str()));
+        let country = country_name(&l.country.value);
+        out.push(record(
+            index,
+            RecordParts {
+                url: views::label_path(slug),
+                kind: "Label",
+                title: &l.name.value,
+                detail: format!(
+                    "Label · {country} · {}, {}",
+                    plural(e.releases.len(), "release", "releases"),
+                    plural(e.awards_with_imprints.len(), "award", "awards")
+                ),
+                names,
+                labels: BTreeSet::from([l.name.value.clone()]),
+                formats: e
+                    .releases
+                    .iter()
+                    .map(|&ri| index.releases[ri].format.value.name())
+                    .collect(),
+                awards: &e.awards_with_imprints,
+            },
+        ));
+    }
+    for a in index.by_artist.values() {
+        out.push(record(
+            index,
+            RecordParts {
+                url: views::artist_path(&a.slug),
+                kind: "Artist",
+                title: &a.name,
+                detail: format!(
+                    "Artist · {}, {}",
+                    plural(a.releases.len(), "release", "releases"),
+                    plural(a.awards.len(), "award", "awards")
+                ),
+                names: vec![&a.name],
+                labels: a
+                    .releases
+                    .iter()
+                    .map(|&ri| label_name(index, &index.releases[ri].label.value))
+                    .collect(),
+                formats: a
+                    .releases
+                    .iter()
+                    .map(|&ri| index.releases[ri].format.value.name())
+                    .collect(),
+                awards: &a.awards,
+            },
+        ));
+    }
+    out
+}
+
+/// The filter values the records use, in the order the search page lists them.
+pub fn facets(index: &Index<'_>, records: &[SearchRecord]) -> SearchFacets {
+    let mut used: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in records {
+        for (k, vs) in &r.filters {
+            used.entry(k.as_str())
+                .or_default()
+                .extend(vs.iter().map(String::as_str));
+        }
+    }
+    let values = |k: &str| -> Vec<String> {
+        used.get(k)
+            .map(|s| s.iter().map(|v| (*v).to_string()).collect())
+            .unwrap_or_default()
+    };
+    let az = |mut v: Vec<String>| {
+        v.sort_by_cached_key(|s| (slugify(s), s.clone()));
+        v
+    };
+    let tier_names = values(FILTER_TIER);
+    let format_names = values(FILTER_FORMAT);
+    let mut years = values(FILTER_YEAR);
+    years.sort_by(|a, b| b.cmp(a));
+    SearchFacets {
+        tiers: index
+            .config
+            .tiers
+            .tiers()
+            .iter()
+            .filter(|t| tier_names.contains(&t.name))
+            .map(|t| t.name.clone())
+            .collect(),
+        labels: az(values(FILTER_LABEL)),
+        years,
+        countries: az(values(FILTER_COUNTRY)),
+        formats: crate::records::Format::ALL
+            .iter()
+            .map(|f| f.name().to_string())
+            .filter(|n| format_names.contains(n))
+            .collect(),
+    }
+}
+
+fn search_error(what: &str, e: impl std::fmt::Display) -> Box<Diagnostic> {
+    Box::new(Diagnostic::error(
+        "search-index",
+        format!("cannot build the search index: {what}: {e}"),
+    ))
+}
+
+/// Builds the Pagefind bundle for `records` in memory, as files under `pagefind/`.
+///
+/// Only what pagefind.js needs is kept: the search API, its worker, the WebAssembly
+/// and the index; Pagefind's prebuilt UI bundles are left out since the search page
+/// has its own.
+pub fn bundle(records: &[SearchRecord]) -> Result<Vec<OutFile>, Box<Diagnostic>> {
+    // Pagefind's API is async; a small runtime on this thread drives it. Its
+    // blocking work runs on tokio's blocking pool and rayon.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| search_error("cannot start its runtime", e))?;
+    let language = INDEX_LANGUAGE.to_string();
+    let files = rt.block_on(async {
+        let options = PagefindServiceConfig::builder()
+            .force_language(language.clone())
+            .build();
+        let mut pf = PagefindIndex::new(Some(options)).map_err(|e| search_error("options", e))?;
+        for r in records {
+            pf.add_custom_record(
+                r.url.clone(),
+                r.content.clone(),
+                language.clone(),
+                Some(r.meta.clone()),
+                Some(r.filters.clone()),
+                Some(r.sort.clone()),
+            )
+            .await
+            .map_err(|e| search_error(&r.url, e))?;
+        }
+        pf.get_files().await.map_err(|e| search_error("output", e))
+    })?;
+    let mut out: Vec<OutFile> = files
+        .into_iter()
+        .filter_map(|f| {
+            let rel: Vec<String> = f
+                .filename
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let rel = rel.join("/");
+            keep(&rel).then(|| OutFile {
+                path: format!("{BUNDLE_DIR}/{rel}"),
+                bytes: f.contents,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Whether a bundle file is one pagefind.js loads (its UI bundles are not).
+fn keep(rel: &str) -> bool {
+    !(rel.starts_with("pagefind-ui.")
+        || rel.starts_with("pagefind-modular-ui.")
+        || rel.starts_with("pagefind-component-ui.")
+        || rel.starts_with("pagefind-highlight.")
+        || rel.starts_with("playground/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_letters_that_do_not_decompose() {
+        assert_eq!(fold("MØ"), "MO");
+        assert_eq!(fold("Sigur Rós"), "Sigur Ros");
+        assert_eq!(fold("Æther Straße"), "AEther Strasse");
+        assert_eq!(searchable(&["MØ", "Polar"]), "MØ · MO · Polar");
+    }
+
+    #[test]
+    fn keeps_only_what_pagefind_js_loads() {
+        assert!(keep("pagefind.js"));
+        assert!(keep("pagefind-worker.js"));
+        assert!(keep("pagefind-entry.json"));
+        assert!(keep("wasm.en.pagefind"));
+        assert!(keep("fragment/en_1a2b.pf_fragment"));
+        assert!(!keep("pagefind-ui.js"));
+        assert!(!keep("pagefind-component-ui.css"));
+        assert!(!keep("playground/index.html"));
+    }
+}
