@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use common::Site;
 use serde_json::Value;
@@ -825,4 +825,368 @@ fn redirect_titles_are_escaped() {
         page.contains("&lt;Über&gt; &amp; &quot;all&quot;"),
         "{page}"
     );
+}
+
+// ---------------------------------------------------------------- JSON Schemas
+
+fn schema_value(name: &str) -> Value {
+    let path = repo().join("schemas").join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo run -- schema --write`", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
+}
+
+fn validator(name: &str) -> jsonschema::Validator {
+    jsonschema::validator_for(&schema_value(name))
+        .unwrap_or_else(|e| panic!("{name} is not a valid JSON Schema: {e}"))
+}
+
+/// TOML as JSON the way taplo hands it to the schema: dates become their text.
+fn toml_to_json(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::from(*i),
+        toml::Value::Float(f) => serde_json::json!(f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn toml_json(text: &str) -> Value {
+    let table: toml::Table = toml::from_str(text).unwrap_or_else(|e| panic!("TOML: {e}\n{text}"));
+    toml_to_json(&toml::Value::Table(table))
+}
+
+/// The problems `v` finds in `text`, as "path: message" lines.
+fn schema_errors(v: &jsonschema::Validator, text: &str) -> Vec<String> {
+    let json = toml_json(text);
+    v.iter_errors(&json)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// Every `.toml` file below `dir`, sorted.
+fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "toml"))
+        .map(|e| e.into_path())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn committed_schemas_are_what_the_code_generates() {
+    let text = std::fs::read_to_string(repo().join("site.toml")).expect("site.toml");
+    let mut diags = Vec::new();
+    let config = impala_awards::config::parse(&text, Path::new("site.toml"), &mut diags)
+        .unwrap_or_else(|| panic!("the repository's site.toml is invalid: {diags:?}"));
+    let generated = impala_awards::schema::generate(Some(&config));
+    let names: Vec<&str> = generated.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "site.schema.json",
+            "label.schema.json",
+            "release.schema.json"
+        ]
+    );
+    for (name, text) in &generated {
+        let committed =
+            std::fs::read_to_string(repo().join("schemas").join(name)).unwrap_or_default();
+        assert!(
+            committed == *text,
+            "schemas/{name} is stale: run `cargo run -- schema --write` and commit it"
+        );
+    }
+}
+
+#[test]
+fn every_record_validates_against_its_schema() {
+    let site = validator("site.schema.json");
+    let label = validator("label.schema.json");
+    let release = validator("release.schema.json");
+    let mut counts = Vec::new();
+    for root in [repo().to_path_buf(), common::valid_fixture()] {
+        let mut n = 0;
+        let mut check = |v: &jsonschema::Validator, file: &Path| {
+            let text = std::fs::read_to_string(file).expect("read record");
+            let errors = schema_errors(v, &text);
+            assert!(
+                errors.is_empty(),
+                "{}:\n{}",
+                file.display(),
+                errors.join("\n")
+            );
+            n += 1;
+        };
+        check(&site, &root.join("site.toml"));
+        for f in toml_files(&root.join("content/labels")) {
+            check(&label, &f);
+        }
+        for f in toml_files(&root.join("content/releases")) {
+            check(&release, &f);
+        }
+        counts.push(n);
+    }
+    // The shipped site and the fixture both have records to validate.
+    assert!(counts[0] > 20, "{counts:?}");
+    assert_eq!(counts[1], 1 + 4 + 7, "{counts:?}");
+}
+
+#[test]
+fn schemas_catch_what_editors_get_wrong() {
+    let release = validator("release.schema.json");
+    let good = std::fs::read_to_string(common::valid_fixture().join(MORKETID)).expect("fixture");
+    assert_eq!(schema_errors(&release, &good), Vec::<String>::new());
+    let bad = |from: &str, to: &str| {
+        assert!(good.contains(from), "{from}");
+        schema_errors(&release, &good.replacen(from, to, 1))
+    };
+    let one = |errors: Vec<String>, path: &str, needle: &str| {
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with(path) && e.contains(needle)),
+            "expected {path} / {needle} in {errors:#?}"
+        );
+    };
+    one(
+        bad("format = \"album\"", "format = \"albun\""),
+        "/format",
+        "albun",
+    );
+    one(
+        bad("tier = \"silver\"", "tier = \"glod\""),
+        "/awards/0/tier",
+        "glod",
+    );
+    one(
+        bad("date = 2019-03-14", "date = \"2019-13\""),
+        "/awards/0/date",
+        "does not match",
+    );
+    one(
+        bad("units = 23_500", "units = 0"),
+        "/awards/0/units",
+        "minimum",
+    );
+    one(
+        bad("units = 23_500", "units = \"23,500\""),
+        "/awards/0/units",
+        "integer",
+    );
+    one(
+        bad("shipments = {", "shipment = {"),
+        "/awards/0",
+        "shipment",
+    );
+    one(bad("NO = 9_000", "no = 9_000"), "/awards/0/shipments", "no");
+    one(bad("catalogue = ", "catalog = "), "", "catalog");
+    one(
+        bad(
+            "artists = [\"Nordlys Kollektiv\", \"Ada Vik\"]",
+            "artists = []",
+        ),
+        "/artists",
+        "",
+    );
+    one(
+        bad(
+            "https://polarsound.example/news/morketid-impala-silver",
+            "polarsound.example",
+        ),
+        "/awards/0/source",
+        "does not match",
+    );
+    one(
+        bad(
+            "aliases = [\"nordlys-kollektiv-morketid-deluxe\"]",
+            "aliases = [\"Mørketid Deluxe\"]",
+        ),
+        "/aliases/0",
+        "does not match",
+    );
+    // An award needs units, shipments or a source.
+    let bare = "title = \"T\"\nartists = [\"A\"]\nlabel = \"l\"\nformat = \"single\"\n\n\
+                [[awards]]\ntier = \"silver\"\ndate = \"2010\"\n";
+    assert!(!schema_errors(&release, bare).is_empty());
+    assert!(
+        schema_errors(
+            &release,
+            &format!("{bare}source = \"https://x.example/\"\n")
+        )
+        .is_empty()
+    );
+    // And a release needs an award.
+    assert!(
+        !schema_errors(
+            &release,
+            "title = \"T\"\nartists = [\"A\"]\nlabel = \"l\"\nformat = \"ep\"\n"
+        )
+        .is_empty()
+    );
+
+    let label = validator("label.schema.json");
+    assert!(schema_errors(&label, "name = \"X\"\ncountry = \"DE\"\n").is_empty());
+    one(
+        schema_errors(&label, "name = \"X\"\ncountry = \"UK\"\n"),
+        "/country",
+        "UK",
+    );
+    one(
+        schema_errors(
+            &label,
+            "name = \"X\"\ncountry = \"DE\"\nparent = \"Polar Sound\"\n",
+        ),
+        "/parent",
+        "",
+    );
+
+    let site = validator("site.schema.json");
+    let minimal = "title = \"T\"\nbase_url = \"https://x.example/\"\ncountries = [\"DE\"]\n\
+                   [[scales]]\nid = \"current\"\nfrom = 2013-01-01\nlevels = { silver = 20_000 }\n";
+    assert_eq!(
+        schema_errors(&site, minimal),
+        Vec::<String>::new(),
+        "only title, base_url, countries and scales are required"
+    );
+    one(
+        schema_errors(&site, &minimal.replace("2013-01-01", "\"2013\"")),
+        "/scales/0/from",
+        "",
+    );
+    one(
+        schema_errors(&site, &format!("lang = \"en\"\n{minimal}")),
+        "",
+        "lang",
+    );
+    assert!(!schema_errors(&site, &minimal.replace("title = \"T\"\n", "")).is_empty());
+}
+
+#[test]
+fn schema_command_reports_and_rewrites_stale_files() {
+    let site = Site::valid();
+    let out = run_fails(&site, &["schema"]);
+    assert_eq!(
+        text(&out.stderr),
+        "error: schemas/site.schema.json (missing), schemas/label.schema.json (missing), \
+         schemas/release.schema.json (missing)\n\
+         help: run `impala-awards schema --write` and commit the result\n"
+    );
+    let out = run_ok(&site, &["schema", "--write"]);
+    assert_eq!(
+        text(&out.stderr),
+        "wrote schemas/site.schema.json, schemas/label.schema.json, schemas/release.schema.json\n"
+    );
+    // The fixture has the repository's tiers and scales, hence the same schemas.
+    for name in [
+        "site.schema.json",
+        "label.schema.json",
+        "release.schema.json",
+    ] {
+        assert_eq!(
+            read(&site, &format!("schemas/{name}")),
+            std::fs::read_to_string(repo().join("schemas").join(name)).unwrap_or_default(),
+            "{name}"
+        );
+    }
+    run_ok(&site, &["schema"]);
+    // A site with its own tiers gets them in its schema.
+    let with_tiers = format!(
+        "{}\n[[tiers]]\nid = \"bronze\"\nname = \"Impala Bronze\"\nlevel = \"silver\"\n",
+        read(&site, "site.toml")
+    );
+    site.write("site.toml", with_tiers);
+    let out = run_fails(&site, &["schema"]);
+    assert!(
+        text(&out.stderr).starts_with("error: schemas/release.schema.json (stale)\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    run_ok(&site, &["schema", "--write"]);
+    let release: Value =
+        serde_json::from_str(&read(&site, "schemas/release.schema.json")).expect("JSON");
+    assert_eq!(
+        release.pointer("/properties/awards/items/properties/tier/enum"),
+        Some(&serde_json::json!(["bronze"]))
+    );
+}
+
+// ---------------------------------------------------------------- taplo (Even Better TOML)
+
+/// The taplo CLI installed by `.ci/run` (`npm ci --prefix tests/taplo`).
+fn taplo() -> PathBuf {
+    let bin = repo().join("tests/taplo/node_modules/.bin/taplo");
+    assert!(
+        bin.exists(),
+        "taplo is not installed: run `npm ci --prefix tests/taplo` (as .ci/run does)"
+    );
+    bin
+}
+
+fn run_taplo(dir: &Path) -> Output {
+    Command::new(taplo())
+        .arg("check")
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run taplo")
+}
+
+#[test]
+fn taplo_checks_the_records_with_the_schemas() {
+    // The repository as an editor opens it: every record passes.
+    let out = run_taplo(repo());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // A copy with mistakes: taplo maps each file to its schema and flags them.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for f in [
+        ".taplo.toml",
+        "schemas/site.schema.json",
+        "schemas/label.schema.json",
+        "schemas/release.schema.json",
+    ] {
+        let to = dir.path().join(f);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(repo().join(f), &to).expect("copy");
+    }
+    common::copy_tree(&common::valid_fixture(), dir.path());
+    let release = dir.path().join(MORKETID);
+    let good = std::fs::read_to_string(&release).expect("read");
+    std::fs::write(
+        &release,
+        good.replace("tier = \"silver\"", "tier = \"glod\""),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("content/labels/kent.toml"),
+        "name = \"Kent\"\ncountry = \"GB\"\nwebsit = \"https://kent.example/\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("site.toml"),
+        std::fs::read_to_string(dir.path().join("site.toml")).expect("read")
+            + "\nlanguages = [\"en\"]\n",
+    )
+    .expect("write");
+    let out = run_taplo(dir.path());
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("\"glod\" is not one of"), "{err}");
+    assert!(err.contains("'websit' was unexpected"), "{err}");
+    assert!(err.contains("'languages' was unexpected"), "{err}");
+    for f in ["nordlys-kollektiv-morketid.toml", "kent.toml", "site.toml"] {
+        assert!(err.contains(f), "{f} is flagged: {err}");
+    }
 }
