@@ -1190,3 +1190,224 @@ fn taplo_checks_the_records_with_the_schemas() {
         assert!(err.contains(f), "{f} is flagged: {err}");
     }
 }
+
+// ---------------------------------------------------------------- CI templates and the hook
+
+/// The arguments after `cargo run --release --locked --` on each `run:` line of a workflow.
+fn workflow_commands(file: &str) -> Vec<Vec<String>> {
+    let yaml = std::fs::read_to_string(repo().join(file)).expect("workflow");
+    yaml.lines()
+        .filter_map(|l| l.split_once("cargo run --release --locked -- "))
+        .map(|(_, args)| args.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn the_check_workflow_runs_a_command_that_annotates_pull_requests() {
+    let check =
+        std::fs::read_to_string(repo().join(".github/workflows/check.yml")).expect("check.yml");
+    assert!(check.contains("\non:\n  pull_request:\n"), "{check}");
+    let commands = workflow_commands(".github/workflows/check.yml");
+    assert_eq!(
+        commands,
+        [
+            vec!["check", "--message-format", "github", "--deny-warnings"],
+            vec!["schema"],
+        ]
+    );
+    // The same command on a clean tree passes...
+    let site = Site::valid();
+    site.run(&["schema", "--write"]);
+    let args: Vec<&str> = commands[0].iter().map(String::as_str).collect();
+    run_ok(&site, &args);
+    run_ok(&site, &["schema"]);
+    // ...and on a pull request with a mistake, annotates its line and fails.
+    site.write(
+        MORKETID,
+        read(&site, MORKETID).replace("tier = \"silver\"", "tier = \"glod\""),
+    );
+    let out = run_fails(&site, &args);
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "::error file={MORKETID},line=16,col=8,endLine=16,endColumn=14,title=unknown-tier::unknown tier `glod`"
+        )),
+        "{err}"
+    );
+    // A warning fails the check too.
+    let site = Site::valid();
+    site.write(
+        MORKETID,
+        read(&site, MORKETID)
+            .replace("units = 23_500", "units = 41_000")
+            .replace("NO = 9_000", "NO = 26_500"),
+    );
+    let out = run_fails(&site, &args);
+    assert!(
+        text(&out.stderr).starts_with("::error file="),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("title=higher-tier"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_publish_workflow_builds_for_the_pages_address() {
+    let publish =
+        std::fs::read_to_string(repo().join(".github/workflows/publish.yml")).expect("publish.yml");
+    assert!(
+        publish.contains("\non:\n  push:\n    branches: [main]\n"),
+        "{publish}"
+    );
+    for needle in [
+        "actions/configure-pages@",
+        "BASE_URL: ${{ steps.pages.outputs.base_url }}",
+        "actions/upload-pages-artifact@",
+        "path: public",
+        "actions/deploy-pages@",
+        "pages: write",
+        "id-token: write",
+    ] {
+        assert!(publish.contains(needle), "{needle}");
+    }
+    let commands = workflow_commands(".github/workflows/publish.yml");
+    assert_eq!(commands.len(), 1);
+    // Pages gives the address without a trailing slash.
+    let site = Site::valid();
+    let args: Vec<String> = commands[0]
+        .iter()
+        .map(|a| {
+            a.replace("\"$BASE_URL/\"", "https://impala.github.io/awards/")
+                .replace("public", site.root().join("out").to_str().expect("UTF-8"))
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(args[0], "build");
+    run_ok(&site, &args);
+    let home = std::fs::read_to_string(site.root().join("out/index.html")).expect("home page");
+    assert!(
+        home.contains("href=\"/awards/labels/\""),
+        "links work under the sub-path"
+    );
+    assert!(
+        home.contains("https://impala.github.io/awards/"),
+        "absolute URLs use the Pages address"
+    );
+}
+
+/// `git` in `dir`, isolated from the user's configuration.
+fn git(dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .args([
+            "-c",
+            "user.name=Editor",
+            "-c",
+            "user.email=editor@example.org",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("IMPALA_AWARDS", env!("CARGO_BIN_EXE_impala-awards"))
+        .env("SOURCE_DATE_EPOCH", common::SOURCE_DATE_EPOCH)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run git")
+}
+
+#[test]
+fn the_pre_commit_hook_checks_what_is_staged() {
+    let site = Site::valid();
+    let dir = site.root();
+    site.write(
+        "hooks/pre-commit",
+        std::fs::read(repo().join("hooks/pre-commit")).expect("hook"),
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.join("hooks/pre-commit"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .expect("chmod");
+    }
+    assert!(git(dir, &["init", "-q", "-b", "main"]).status.success());
+    assert!(
+        git(dir, &["config", "core.hooksPath", "hooks"])
+            .status
+            .success()
+    );
+    assert!(git(dir, &["add", "."]).status.success());
+    let first = git(dir, &["commit", "-q", "-m", "the fixture"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+
+    // A broken record is refused, with the diagnostic.
+    let good = read(&site, MORKETID);
+    site.write(
+        MORKETID,
+        good.replace("label = \"polar-sound\"", "label = \"polar-sond\""),
+    );
+    assert!(git(dir, &["add", MORKETID]).status.success());
+    let out = git(dir, &["commit", "-q", "-m", "typo"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[unknown-label]: unknown label `polar-sond`"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("--> {MORKETID}:4:9")),
+        "paths are the repository's: {err}"
+    );
+    assert!(err.contains("help: did you mean `polar-sound`?"), "{err}");
+    assert!(
+        err.contains("pre-commit: the staged records have problems"),
+        "{err}"
+    );
+    let log = git(dir, &["log", "--oneline"]);
+    assert_eq!(
+        text(&log.stdout).lines().count(),
+        1,
+        "nothing was committed"
+    );
+
+    // Fixed in the working tree but not staged: still refused.
+    site.write(MORKETID, &good);
+    assert!(!git(dir, &["commit", "-q", "-m", "typo"]).status.success());
+    // Staged: accepted.
+    assert!(git(dir, &["add", MORKETID]).status.success());
+    let out = git(
+        dir,
+        &["commit", "-q", "-m", "nothing to do", "--allow-empty"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // A broken file that is not staged does not block a good commit.
+    site.write(
+        MORKETID,
+        good.replace("label = \"polar-sound\"", "label = \"polar-sond\""),
+    );
+    site.write(
+        "content/labels/new-label.toml",
+        "name = \"New Label\"\ncountry = \"DE\"\n",
+    );
+    assert!(
+        git(dir, &["add", "content/labels/new-label.toml"])
+            .status
+            .success()
+    );
+    let out = git(dir, &["commit", "-q", "-m", "a label"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Commits that do not touch the records are not checked.
+    site.write("notes.txt", "x");
+    assert!(git(dir, &["add", "notes.txt"]).status.success());
+    let out = git(dir, &["commit", "-q", "-m", "notes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
