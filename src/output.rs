@@ -40,6 +40,33 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PublishError + '_ {
     }
 }
 
+/// The marker file holds a manifest: one `<blake3 hex> <path>` line per file
+/// of the last build, so the next build knows what changed without reading
+/// the old files back.
+type Manifest = std::collections::HashMap<String, String>;
+
+fn read_manifest(out: &Path) -> Manifest {
+    let Ok(text) = fs::read_to_string(out.join(MARKER)) else {
+        return Manifest::new();
+    };
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(h, _)| h.len() == 64)
+        .map(|(h, p)| (p.to_string(), h.to_string()))
+        .collect()
+}
+
+fn manifest_text(files: &[OutFile], hashes: &[String]) -> String {
+    let mut s = String::from("# Written by impala-awards; a build replaces this whole folder.\n");
+    for (f, h) in files.iter().zip(hashes) {
+        s.push_str(h);
+        s.push(' ');
+        s.push_str(&f.path);
+        s.push('\n');
+    }
+    s
+}
+
 /// What a publish did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PublishStats {
@@ -137,8 +164,28 @@ pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishErr
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "public".into());
     clean_stale_staging(parent, &name);
+    let hashes: Vec<String> = files
+        .par_iter()
+        .map(|f| blake3::hash(&f.bytes).to_hex().to_string())
+        .collect();
+    let manifest = read_manifest(&out);
+    // Nothing changed: leave the output alone (the common case in `serve` and CI).
+    if out.is_dir()
+        && manifest.len() == files.len()
+        && files
+            .iter()
+            .zip(&hashes)
+            .all(|(f, h)| manifest.get(&f.path) == Some(h))
+        && files.iter().all(|f| out.join(&f.path).is_file())
+    {
+        return Ok(PublishStats {
+            written: 0,
+            unchanged: files.len(),
+            removed: 0,
+        });
+    }
     let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
-    let result = stage(&out, &staging, files);
+    let result = stage(&out, &staging, files, &hashes, &manifest);
     let stats = match result {
         Ok(s) => s,
         Err(e) => {
@@ -167,7 +214,13 @@ fn clean_stale_staging(parent: &Path, name: &str) {
     }
 }
 
-fn stage(old: &Path, staging: &Path, files: &[OutFile]) -> Result<PublishStats, PublishError> {
+fn stage(
+    old: &Path,
+    staging: &Path,
+    files: &[OutFile],
+    hashes: &[String],
+    manifest: &Manifest,
+) -> Result<PublishStats, PublishError> {
     let _ = fs::remove_dir_all(staging);
     fs::create_dir_all(staging).map_err(io_err(staging))?;
     let rels: Vec<PathBuf> = files
@@ -185,10 +238,20 @@ fn stage(old: &Path, staging: &Path, files: &[OutFile]) -> Result<PublishStats, 
     let outcomes: Vec<Result<bool, PublishError>> = files
         .par_iter()
         .zip(rels.par_iter())
-        .map(|(f, rel)| {
+        .zip(hashes.par_iter())
+        .map(|((f, rel), hash)| {
             let dest = staging.join(rel);
             let prev = old.join(rel);
-            if same_bytes(&prev, &f.bytes) && fs::hard_link(&prev, &dest).is_ok() {
+            // The manifest says whether the old bytes are the same; without one, compare.
+            let same = match manifest.get(&f.path) {
+                Some(h) => {
+                    h == hash
+                        && fs::symlink_metadata(&prev)
+                            .is_ok_and(|m| m.len() == f.bytes.len() as u64)
+                }
+                None => same_bytes(&prev, &f.bytes),
+            };
+            if same && fs::hard_link(&prev, &dest).is_ok() {
                 return Ok(false);
             }
             fs::write(&dest, &f.bytes).map_err(io_err(&dest))?;
@@ -204,11 +267,7 @@ fn stage(old: &Path, staging: &Path, files: &[OutFile]) -> Result<PublishStats, 
         }
     }
     let marker = staging.join(MARKER);
-    fs::write(
-        &marker,
-        "This folder is written by impala-awards; a build replaces all of it.\n",
-    )
-    .map_err(io_err(&marker))?;
+    fs::write(&marker, manifest_text(files, hashes)).map_err(io_err(&marker))?;
     stats.removed = count_removed(old, &rels);
     Ok(stats)
 }

@@ -136,6 +136,7 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
         .clone()
         .unwrap_or_else(|| opts.root.join("public"));
     let checked = load_and_check(&opts.root, opts.today);
+    let t_checked = start.elapsed();
     let mut report = BuildReport {
         diags: Vec::new(),
         sources: Sources::default(),
@@ -157,15 +158,27 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
                 .diags
                 .push(Diagnostic::error("output", e.to_string()));
         } else {
+            let t_render = Instant::now();
             match render(&checked, &opts.root, opts.base_url.as_deref()) {
                 Ok(files) => {
+                    let t_rendered = t_render.elapsed();
                     report.pages = files
                         .iter()
                         .filter(|f| f.path.ends_with("index.html") || f.path == "404.html")
                         .count();
                     report.files = files.len();
+                    let t_publish = Instant::now();
                     match output::publish(&output, &files) {
-                        Ok(stats) => report.publish = Some(stats),
+                        Ok(stats) => {
+                            report.publish = Some(stats);
+                            // Stage timings for profiling: IMPALA_TIMINGS=1.
+                            if std::env::var_os("IMPALA_TIMINGS").is_some() {
+                                eprintln!(
+                                    "timings: load+check {t_checked:.2?}, render {t_rendered:.2?}, publish {:.2?}",
+                                    t_publish.elapsed()
+                                );
+                            }
+                        }
                         Err(e) => report.diags.push(
                             Diagnostic::error("output", e.to_string())
                                 .note("the previous output was left as it was"),
@@ -181,6 +194,13 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
     all.append(&mut report.diags);
     report.diags = all;
     report.sources = loaded.sources;
+    if report.diags.iter().any(|d| d.code.starts_with("template")) {
+        // Template problems point into the theme's files: show their lines too.
+        let theme_dir = loaded.config.as_ref().and_then(|c| c.theme.as_deref());
+        report
+            .sources
+            .extend(render::theme::template_sources(&opts.root, theme_dir));
+    }
     report.elapsed = start.elapsed();
     report
 }
