@@ -92,7 +92,7 @@ fn threshold(rank: usize, launch: bool) -> u64 {
 fn name(rng: &mut Rng, parts: u64) -> String {
     let mut s = String::new();
     for _ in 0..1 + rng.below(parts) {
-        s.push_str(*rng.pick(SYLLABLES));
+        s.push_str(rng.pick(SYLLABLES));
     }
     let mut c = s.chars();
     match c.next() {
@@ -143,7 +143,7 @@ pub fn generate(
     today: NaiveDate,
     hugo: Option<&Path>,
 ) -> io::Result<()> {
-    let mut rng = Rng(seed ^ 0x1A9A_1A);
+    let mut rng = Rng(seed ^ 0x001A_9A1A);
     let n_labels = (n / 25).max(1);
     let n_artists = (n / 3).max(1);
     let labels: Vec<(String, String, &str, Option<usize>)> = (0..n_labels)
@@ -265,7 +265,7 @@ pub fn generate(
             title,
             artists: names,
             label: rng.below(n_labels as u64) as usize,
-            format: *rng.pick(FORMATS),
+            format: rng.pick(FORMATS),
             awards,
         });
     }
