@@ -82,6 +82,22 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/404.html"),
     ),
     (
+        "awards.html",
+        include_str!("../../themes/default/templates/awards.html"),
+    ),
+    (
+        "cite.html",
+        include_str!("../../themes/default/templates/cite.html"),
+    ),
+    (
+        "share_meta.html",
+        include_str!("../../themes/default/templates/share_meta.html"),
+    ),
+    (
+        "feed_link.html",
+        include_str!("../../themes/default/templates/feed_link.html"),
+    ),
+    (
         "search.html",
         include_str!("../../themes/default/templates/search.html"),
     ),
@@ -112,6 +128,10 @@ const DEFAULT_STATIC: &[(&str, &[u8])] = &[
     (
         "search.js",
         include_bytes!("../../themes/default/static/search.js"),
+    ),
+    (
+        "awards.js",
+        include_bytes!("../../themes/default/static/awards.js"),
     ),
 ];
 
