@@ -1,11 +1,13 @@
 //! The default theme (built into the binary) and a site's own overrides.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use tera::{Context, Tera};
+use tera::{Context, ErrorKind, Tera};
 
 use super::OutFile;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Sources};
 
 /// Templates of `themes/default/templates`, compiled in so any site builds.
 const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
@@ -82,22 +84,6 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/404.html"),
     ),
     (
-        "awards.html",
-        include_str!("../../themes/default/templates/awards.html"),
-    ),
-    (
-        "cite.html",
-        include_str!("../../themes/default/templates/cite.html"),
-    ),
-    (
-        "share_meta.html",
-        include_str!("../../themes/default/templates/share_meta.html"),
-    ),
-    (
-        "feed_link.html",
-        include_str!("../../themes/default/templates/feed_link.html"),
-    ),
-    (
         "search.html",
         include_str!("../../themes/default/templates/search.html"),
     ),
@@ -129,10 +115,6 @@ const DEFAULT_STATIC: &[(&str, &[u8])] = &[
         "search.js",
         include_bytes!("../../themes/default/static/search.js"),
     ),
-    (
-        "awards.js",
-        include_bytes!("../../themes/default/static/awards.js"),
-    ),
 ];
 
 /// Prefix of the site's own templates; looked up before the defaults.
@@ -143,22 +125,236 @@ const DEFAULT_PREFIX: &str = "default/";
 pub struct Theme {
     tera: Tera,
     statics: Vec<OutFile>,
+    names: Names,
 }
 
-fn tera_error(e: &tera::Error, context: &str) -> Diagnostic {
-    // Tera's report already shows template, line and the offending span.
-    let mut report = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        report.push_str(&format!("\n{s}"));
-        src = s.source();
+/// Where each template comes from, so errors name a file an editor can open.
+#[derive(Default)]
+struct Names {
+    /// The site's theme folder, relative to the root.
+    theme_dir: Option<PathBuf>,
+    /// Text of every template by tera name ("site/x.html", "default/x.html").
+    texts: HashMap<String, Arc<str>>,
+}
+
+impl Names {
+    /// The file of a template, relative to the site root: the site's theme
+    /// folder for its overrides, `themes/default/templates` for the built-in ones.
+    fn path(&self, name: &str) -> PathBuf {
+        if let (Some(rest), Some(dir)) = (name.strip_prefix(SITE_PREFIX), &self.theme_dir) {
+            return dir.join("templates").join(rest);
+        }
+        let rest = name
+            .strip_prefix(DEFAULT_PREFIX)
+            .or_else(|| name.strip_prefix(SITE_PREFIX))
+            .unwrap_or(name);
+        Path::new("themes/default/templates").join(rest)
     }
-    let first = report
-        .lines()
-        .next()
-        .unwrap_or("template error")
-        .to_string();
-    Diagnostic::error("template", format!("{context}: {first}")).note(report)
+
+    /// Byte offset of 1-based `line`, 0-based character `col` in template `name`.
+    fn offset(&self, name: &str, line: usize, col: usize) -> usize {
+        let Some(text) = self.texts.get(name) else {
+            return 0;
+        };
+        let start = text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum::<usize>();
+        let in_line = text[start..]
+            .char_indices()
+            .nth(col)
+            .map_or(text.len() - start, |(i, _)| i);
+        start + in_line
+    }
+
+    /// Turns a tera error into diagnostics naming the template file, line and
+    /// column, and the page being rendered when there is one.
+    fn diagnostics(&self, e: &tera::Error, page: Option<&str>) -> Vec<Diagnostic> {
+        let with_page = |d: Diagnostic| match page {
+            Some(p) => d.note(format!("while rendering the page `{p}`")),
+            None => d,
+        };
+        match e.kind() {
+            ErrorKind::SyntaxError(r) | ErrorKind::RenderingError(r) => {
+                let sp = r.span();
+                vec![with_page(self.located(
+                    r.filename(),
+                    sp.start_line,
+                    sp.start_col,
+                    sp.range.clone(),
+                    r.message(),
+                ))]
+            }
+            ErrorKind::MissingParent { current, parent } => vec![with_page(
+                Diagnostic::error(
+                    "template-missing",
+                    format!(
+                        "template `{parent}` is missing: `{}` extends it",
+                        self.path(current).display()
+                    ),
+                )
+                .in_file(&self.path(current))
+                .note(needed_by(current))
+                .help(self.add_help(parent)),
+            )],
+            ErrorKind::TemplateNotFound(name) => vec![with_page(
+                Diagnostic::error(
+                    "template-missing",
+                    format!("template `{name}` is missing from the theme"),
+                )
+                .note(needed_by(name))
+                .help(self.add_help(name)),
+            )],
+            // Reference checks come as pre-rendered reports: "error: <message>\n --> <name>:<line>:<col>".
+            ErrorKind::Msg(text) => {
+                let ds = self.parse_reports(text);
+                if ds.is_empty() {
+                    vec![
+                        with_page(Diagnostic::error(
+                            "template",
+                            format!("theme: {}", text.lines().next().unwrap_or("template error")),
+                        ))
+                        .note(text.clone()),
+                    ]
+                } else {
+                    ds.into_iter().map(with_page).collect()
+                }
+            }
+            other => vec![with_page(Diagnostic::error(
+                "template",
+                format!("theme: {other}"),
+            ))],
+        }
+    }
+
+    /// A diagnostic at `line`:`col` of template `name`.
+    fn located(
+        &self,
+        name: &str,
+        line: usize,
+        col: usize,
+        range: std::ops::Range<usize>,
+        message: &str,
+    ) -> Diagnostic {
+        let file = self.path(name);
+        let message = message.trim().trim_start_matches("error: ");
+        if let Some(missing) = message
+            .strip_prefix("Unknown template `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            return Diagnostic::error(
+                "template-missing",
+                format!(
+                    "template `{missing}` is missing: `{}` line {line} includes it",
+                    file.display()
+                ),
+            )
+            .at(&file, range)
+            .label("included here")
+            .note(needed_by(name))
+            .help(self.add_help(missing));
+        }
+        // Tera lists the fields a value has; that list is a hint, not the problem.
+        let (problem, hint) = match message.split_once(" Available fields: ") {
+            Some((p, h)) => (p, Some(h)),
+            None => (message, None),
+        };
+        let d = Diagnostic::error(
+            "template",
+            format!(
+                "template `{}` line {line}, column {}: {problem}",
+                file.display(),
+                col + 1
+            ),
+        )
+        .at(&file, range)
+        .label(problem.to_string());
+        match hint {
+            Some(h) => d.help(format!("available fields: {h}")),
+            None => d,
+        }
+    }
+
+    fn parse_reports(&self, text: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let mut lines = text.lines().peekable();
+        while let Some(l) = lines.next() {
+            let Some(message) = l.trim().strip_prefix("error: ") else {
+                continue;
+            };
+            let Some(loc) = lines.peek().and_then(|n| n.trim().strip_prefix("--> ")) else {
+                continue;
+            };
+            let mut parts = loc.rsplitn(3, ':');
+            let (Some(col), Some(line), Some(name)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let (Ok(line), Ok(col)) = (line.parse::<usize>(), col.parse::<usize>()) else {
+                continue;
+            };
+            // The report's column is 1-based.
+            let col = col.saturating_sub(1);
+            let at = self.offset(name, line, col);
+            out.push(self.located(name, line, col, at..at + 1, message));
+        }
+        out
+    }
+
+    fn add_help(&self, missing: &str) -> String {
+        match &self.theme_dir {
+            Some(dir) => format!(
+                "add `{}`, or remove the reference to it",
+                dir.join("templates").join(missing).display()
+            ),
+            None => format!("add `templates/{missing}` to a theme folder, or remove the reference"),
+        }
+    }
+}
+
+/// Which pages a template renders, for messages about a template they need.
+fn needed_by(name: &str) -> String {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let pages = match base {
+        "index.html" => "the home page",
+        "release.html" => "every release page (releases/<slug>/)",
+        "tiers.html" => "the tiers page (tiers/)",
+        "tier.html" => "every tier page (tiers/<tier>/)",
+        "labels.html" => "the labels page (labels/)",
+        "label.html" => "every label page (labels/<slug>/)",
+        "years.html" => "the years page (years/)",
+        "year.html" => "every year page (years/<year>/)",
+        "artists.html" => "the artists page (artists/)",
+        "artist.html" => "every artist page (artists/<slug>/)",
+        "countries.html" => "the countries page (countries/)",
+        "country.html" => "every country page (countries/<code>/)",
+        "page.html" => "every free page (<page>/)",
+        "404.html" => "the not-found page (404.html)",
+        "base.html" => "every page",
+        _ => return format!("needed by every page whose template uses `{base}`"),
+    };
+    format!("`{base}` renders {pages}, so the build needs it")
+}
+
+/// The theme's template texts, by path relative to the site root, so that
+/// template diagnostics can show their lines. Unreadable files are skipped.
+pub fn template_sources(root: &Path, theme_dir: Option<&Path>) -> Sources {
+    let mut sources = Sources::default();
+    for (name, text) in DEFAULT_TEMPLATES {
+        sources.insert(
+            Path::new("themes/default/templates").join(name),
+            Arc::from(*text),
+        );
+    }
+    if let Some(dir) = theme_dir {
+        for (p, rel) in list_files(&root.join(dir).join("templates")) {
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                sources.insert(dir.join("templates").join(rel), text.into());
+            }
+        }
+    }
+    sources
 }
 
 impl Theme {
@@ -166,15 +362,22 @@ impl Theme {
     /// `<root>/<theme_dir>/static` when a theme folder is given.
     pub fn load(root: &Path, theme_dir: Option<&Path>) -> Result<Theme, Vec<Diagnostic>> {
         let mut tera = Tera::new();
+        let mut names = Names {
+            theme_dir: theme_dir.map(Path::to_path_buf),
+            texts: DEFAULT_TEMPLATES
+                .iter()
+                .map(|(n, c)| (format!("{DEFAULT_PREFIX}{n}"), Arc::from(*c)))
+                .collect(),
+        };
         let prefixes = [SITE_PREFIX, DEFAULT_PREFIX];
         tera.set_fallback_prefixes(prefixes)
-            .map_err(|e| vec![tera_error(&e, "theme")])?;
+            .map_err(|e| names.diagnostics(&e, None))?;
         tera.add_raw_templates(
             DEFAULT_TEMPLATES
                 .iter()
                 .map(|(n, c)| (format!("{DEFAULT_PREFIX}{n}"), *c)),
         )
-        .map_err(|e| vec![tera_error(&e, "default theme")])?;
+        .map_err(|e| names.diagnostics(&e, None))?;
         let mut statics: Vec<OutFile> = DEFAULT_STATIC
             .iter()
             .map(|(n, b)| OutFile {
@@ -194,15 +397,25 @@ impl Theme {
                     .help("create it, or remove `theme` from site.toml to use the default theme"),
                 ]);
             }
-            let tpl_dir = base.join("templates");
-            let files = list_files(&tpl_dir);
-            let named: Vec<(PathBuf, String)> = files
-                .into_iter()
-                .map(|(p, rel)| (p, format!("{SITE_PREFIX}{rel}")))
-                .collect();
+            let mut unreadable = Vec::new();
+            let mut named: Vec<(String, Arc<str>)> = Vec::new();
+            for (p, rel) in list_files(&base.join("templates")) {
+                match std::fs::read_to_string(&p) {
+                    Ok(text) => named.push((format!("{SITE_PREFIX}{rel}"), text.into())),
+                    Err(e) => unreadable.push(
+                        Diagnostic::error("unreadable", format!("cannot read template: {e}"))
+                            .in_file(&dir.join("templates").join(&rel))
+                            .help("templates are UTF-8 text files"),
+                    ),
+                }
+            }
+            if !unreadable.is_empty() {
+                return Err(unreadable);
+            }
+            names.texts.extend(named.iter().cloned());
             if !named.is_empty() {
-                tera.add_template_files(named.iter().map(|(p, n)| (p, Some(n.as_str()))))
-                    .map_err(|e| vec![tera_error(&e, &format!("theme `{}`", dir.display()))])?;
+                tera.add_raw_templates(named.iter().map(|(n, t)| (n.as_str(), &**t)))
+                    .map_err(|e| names.diagnostics(&e, None))?;
             }
             for (p, rel) in list_files(&base.join("static")) {
                 let bytes = std::fs::read(&p).map_err(|e| {
@@ -216,27 +429,46 @@ impl Theme {
                 statics.push(OutFile { path, bytes });
             }
         }
-        Ok(Theme { tera, statics })
+        Ok(Theme {
+            tera,
+            statics,
+            names,
+        })
     }
 
-    /// Renders `template` (the site's version if it has one).
+    /// Renders `template` (the site's version if it has one). Errors name the
+    /// template's file, line and column, and the page (`path` in `ctx`).
     pub fn render(&self, template: &str, ctx: &Context) -> Result<String, Box<Diagnostic>> {
+        let page = ctx.get("path").and_then(|p| p.as_str()).map(|p| match p {
+            "" => "/ (the home page)".to_string(),
+            p => p.to_string(),
+        });
         if !self.tera.get_template_names().any(|n| {
             n.strip_prefix(SITE_PREFIX)
                 .or_else(|| n.strip_prefix(DEFAULT_PREFIX))
                 == Some(template)
         }) {
-            return Err(Box::new(
-                Diagnostic::error(
-                    "template-missing",
-                    format!("template `{template}` is missing from the theme"),
-                )
-                .help(format!("add `templates/{template}` to the theme folder")),
-            ));
+            let d = Diagnostic::error(
+                "template-missing",
+                match &page {
+                    Some(p) => format!(
+                        "template `{template}` is missing from the theme; the page `{p}` needs it"
+                    ),
+                    None => format!("template `{template}` is missing from the theme"),
+                },
+            )
+            .note(needed_by(template))
+            .help(self.names.add_help(template));
+            return Err(Box::new(d));
         }
-        self.tera
-            .render(template, ctx)
-            .map_err(|e| Box::new(tera_error(&e, &format!("rendering `{template}`"))))
+        self.tera.render(template, ctx).map_err(|e| {
+            let mut ds = self.names.diagnostics(&e, page.as_deref());
+            Box::new(if ds.is_empty() {
+                Diagnostic::error("template", format!("rendering `{template}`: {e}"))
+            } else {
+                ds.swap_remove(0)
+            })
+        })
     }
 
     /// The theme's static files.
@@ -270,4 +502,46 @@ pub fn list_files(dir: &Path) -> Vec<(PathBuf, String)> {
         .collect();
     out.sort_by(|a, b| a.1.cmp(&b.1));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_template_names_the_page_that_needed_it() {
+        let theme = match Theme::load(Path::new("."), None) {
+            Ok(t) => t,
+            Err(d) => panic!("the default theme loads: {d:?}"),
+        };
+        let mut ctx = Context::new();
+        ctx.insert("path", "releases/x/");
+        let d = match theme.render("nope.html", &ctx) {
+            Ok(_) => panic!("rendered a template that does not exist"),
+            Err(d) => d,
+        };
+        assert_eq!(d.code, "template-missing");
+        assert_eq!(
+            d.message,
+            "template `nope.html` is missing from the theme; the page `releases/x/` needs it"
+        );
+    }
+
+    #[test]
+    fn template_files_are_named_by_their_folder() {
+        let names = Names {
+            theme_dir: Some(PathBuf::from("mytheme")),
+            texts: [("site/a.html".to_string(), Arc::from("one\ntwo ñ x\n"))].into(),
+        };
+        assert_eq!(
+            names.path("site/a.html"),
+            Path::new("mytheme/templates/a.html")
+        );
+        assert_eq!(
+            names.path("default/base.html"),
+            Path::new("themes/default/templates/base.html")
+        );
+        // Line 2, character 6 ("x"), after a two-byte "ñ".
+        assert_eq!(names.offset("site/a.html", 2, 6), 4 + 7);
+    }
 }
