@@ -1,8 +1,12 @@
 //! Renders the indexed archive into the files of the site.
 
 pub mod charts;
+pub mod data;
+pub mod feeds;
 pub mod markdown;
 pub mod search;
+pub mod share;
+pub mod sitemap;
 pub mod theme;
 pub mod views;
 
@@ -124,11 +128,14 @@ pub fn render_site(
             .with("tiers", &tiers)
             .with("years", &years),
     );
+    let table = data::awards_table(&views);
+    jobs.push(job("awards/".into(), "awards.html", "All awards").with("table", &table));
     jobs.push(job("tiers/".into(), "tiers.html", "Tiers").with("tiers", &tiers));
     for (rank, t) in tiers.iter().enumerate() {
         let awards = index.by_tier.get(rank).map(Vec::as_slice).unwrap_or(&[]);
         jobs.push(
             job(t.badge.url.clone(), "tier.html", &t.badge.name)
+                .with("feeds", &[feeds::tier_feed(&t.badge.name, &t.badge.id)])
                 .with("tier", t)
                 .with("awards", &views.rows(awards)),
         );
@@ -152,6 +159,8 @@ pub fn render_site(
         });
         jobs.push(
             job(views::label_path(slug), "label.html", &l.name.value)
+                .with("feeds", &[feeds::label_feed(index, slug)])
+                .with("share", &share::label(index, slug, e, base_url))
                 .with(
                     "label",
                     &LabelView {
@@ -199,6 +208,7 @@ pub fn render_site(
             .collect();
         jobs.push(
             job(views::artist_path(&a.slug), "artist.html", &a.name)
+                .with("share", &share::artist(index, a, base_url))
                 .with("artist", &ArtistView { name: &a.name })
                 .with("charts", &charts::subject_charts(index, &a.awards, &a.name))
                 .with("releases", &releases)
@@ -274,7 +284,11 @@ pub fn render_site(
         jobs.into_par_iter().map(render_one).collect();
     results.par_extend(release_jobs.into_par_iter().map(|ri| {
         let view = views.release(ri);
-        render_one(job(view.url.clone(), "release.html", view.title.clone()).with("release", &view))
+        render_one(
+            job(view.url.clone(), "release.html", view.title.clone())
+                .with("release", &view)
+                .with("share", &share::release(index, ri, base_url)),
+        )
     }));
     // The 404 page is a file at the root, not a folder.
     let mut ctx404 = site_ctx.clone();
@@ -300,6 +314,11 @@ pub fn render_site(
         return Err(errors.into_values().collect());
     }
     files.extend(theme.static_files());
+    files.extend(feeds::files(index, base_url));
+    files.extend(data::files(index, base_url).map_err(|d| vec![d])?);
+    // Last, so the sitemap lists every page rendered above.
+    let sitemaps = sitemap::files(&files, base_url, sitemap::MAX_URLS);
+    files.extend(sitemaps);
     let bundle = search_bundle.join().map_err(|_| {
         vec![Diagnostic::error(
             "search-index",
