@@ -84,6 +84,10 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/404.html"),
     ),
     (
+        "redirect.html",
+        include_str!("../../themes/default/templates/redirect.html"),
+    ),
+    (
         "search.html",
         include_str!("../../themes/default/templates/search.html"),
     ),
@@ -100,8 +104,20 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/charts.html"),
     ),
     (
-        "redirect.html",
-        include_str!("../../themes/default/templates/redirect.html"),
+        "awards.html",
+        include_str!("../../themes/default/templates/awards.html"),
+    ),
+    (
+        "cite.html",
+        include_str!("../../themes/default/templates/cite.html"),
+    ),
+    (
+        "share_meta.html",
+        include_str!("../../themes/default/templates/share_meta.html"),
+    ),
+    (
+        "feed_link.html",
+        include_str!("../../themes/default/templates/feed_link.html"),
     ),
 ];
 
@@ -114,6 +130,10 @@ const DEFAULT_STATIC: &[(&str, &[u8])] = &[
     (
         "search.js",
         include_bytes!("../../themes/default/static/search.js"),
+    ),
+    (
+        "awards.js",
+        include_bytes!("../../themes/default/static/awards.js"),
     ),
 ];
 
