@@ -95,9 +95,7 @@ fn report(diags: &mut [Diagnostic], sources: &Sources, common: &Common) -> (usiz
             d.severity = diagnostics::Severity::Error;
         }
     }
-    let color = common.message_format == MessageFormat::Human
-        && std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+    let color = common.message_format == MessageFormat::Human && use_color();
     for d in diags.iter() {
         let text = diagnostics::render(d, sources, common.message_format, color);
         if common.message_format == MessageFormat::Human {
@@ -107,6 +105,14 @@ fn report(diags: &mut [Diagnostic], sources: &Sources, common: &Common) -> (usiz
         }
     }
     diagnostics::counts(diags)
+}
+
+/// Colour only on a terminal, unless `NO_COLOR` forbids it or `CLICOLOR_FORCE` asks for it
+/// (e.g. for a CI log that shows colours).
+fn use_color() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let force = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
+    !no_color && (std::io::stderr().is_terminal() || force)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

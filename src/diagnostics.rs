@@ -292,6 +292,10 @@ fn render_github(d: &Diagnostic, sources: &Sources) -> String {
     for h in &d.help {
         msg.push_str(&format!("\nhelp: {h}"));
     }
+    // Notes carry the threshold arithmetic: the pull request shows it too.
+    for n in &d.notes {
+        msg.push_str(&format!("\nnote: {n}"));
+    }
     format!(
         "::{} {}::{}",
         severity_word(d.severity),

@@ -1203,7 +1203,8 @@ fn message_format_github() {
         first.ends_with(
             "::Impala Gold needs 75,000 units; the shipments add up to 74,500: 500 short\
              %0Ahelp: DE 40,000 + FR 34,500 = 74,500\
-             %0Ahelp: 74,500 units qualify for Impala Triple Silver (`tier = \"triple-silver\"`)"
+             %0Ahelp: 74,500 units qualify for Impala Triple Silver (`tier = \"triple-silver\"`)\
+             %0Anote: scale `current` (in force from 2013-01-01): Impala Gold needs 1 x 75,000 gold = 75,000"
         ),
         "{stderr}"
     );

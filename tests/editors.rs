@@ -1411,3 +1411,207 @@ fn the_pre_commit_hook_checks_what_is_staged() {
     let out = git(dir, &["commit", "-q", "-m", "notes"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+// ---------------------------------------------------------------- diagnostics, exactly as printed
+
+const STILLE: &str = "content/releases/ada-vik/ada-vik-stille.toml";
+
+/// A tree with one problem of several kinds: a TOML syntax error, an unknown
+/// label, an unknown key, units below the threshold and a higher tier reached.
+fn problems() -> Site {
+    let site = Site::valid();
+    site.write(
+        STILLE,
+        r#"title = "Stille"
+artists = ["Ada Vik"]
+label = "polar-sond"
+format = "single"
+released = 2023-09-01
+catalog = "PSR-020"
+
+[[awards]]
+tier = "silver"
+date = 2024-01-10
+units = 19_500
+
+[[awards]]
+tier = "gold"
+date = 2024-06-01
+shipments = { NO = 82_000, SE = 30_000, DE = 40_000 }
+"#,
+    );
+    site.write(
+        "content/labels/broken.toml",
+        "name = \"Broken\ncountry = \"NO\"\n",
+    );
+    site
+}
+
+const SUMMARY: &str = "checked 8 releases, 12 awards, 4 labels: 4 errors, 1 warning\n";
+
+fn check_output(format: &str) -> String {
+    let out = run_fails(&problems(), &["check", "--message-format", format]);
+    text(&out.stderr)
+}
+
+#[test]
+fn diagnostics_human() {
+    assert_eq!(
+        check_output("human"),
+        format!(
+            r#"error[toml-syntax]: invalid TOML: invalid basic string, expected `"`
+ --> content/labels/broken.toml:1:15
+  |
+1 | name = "Broken
+  |               ^
+  |
+help: see https://toml.io for the syntax; strings need double quotes
+
+error[unknown-label]: unknown label `polar-sond`
+ --> {STILLE}:3:9
+  |
+3 | label = "polar-sond"
+  |         ^^^^^^^^^^^^ no such label
+  |
+help: did you mean `polar-sound`?
+
+error[unknown-key]: unknown key `catalog` in release
+ --> {STILLE}:6:1
+  |
+6 | catalog = "PSR-020"
+  | ^^^^^^^ not a known key
+  |
+help: did you mean `catalogue`?
+note: a release may have: title, artists, credit, label, format, released, catalogue, notes, aliases, awards
+
+error[below-threshold]: Impala Silver needs 20,000 units; `units` is 19,500
+  --> {STILLE}:11:9
+   |
+ 9 | tier = "silver"
+   |        -------- tier claimed here
+10 | date = 2024-01-10
+11 | units = 19_500
+   |         ^^^^^^ 500 short
+   |
+note: scale `current` (in force from 2013-01-01): Impala Silver needs 1 x 20,000 silver = 20,000
+
+warning[higher-tier]: 152,000 units already qualify for Impala Double Gold (150,000 needed), above the Impala Gold claimed
+  --> {STILLE}:14:8
+   |
+14 | tier = "gold"
+   |        ^^^^^^ a higher tier is reached
+   |
+help: if the release was awarded Impala Double Gold, write `tier = "double-gold"`
+note: DE 40,000 + NO 82,000 + SE 30,000 = 152,000
+note: scale `current` (in force from 2013-01-01): Impala Double Gold needs 2 x 75,000 gold = 150,000
+
+{SUMMARY}"#
+        )
+    );
+}
+
+#[test]
+fn diagnostics_short() {
+    assert_eq!(
+        check_output("short"),
+        format!(
+            "content/labels/broken.toml:1:15: error[toml-syntax]: invalid TOML: invalid basic string, expected `\"` (help: see https://toml.io for the syntax; strings need double quotes)
+{STILLE}:3:9: error[unknown-label]: unknown label `polar-sond` (help: did you mean `polar-sound`?)
+{STILLE}:6:1: error[unknown-key]: unknown key `catalog` in release (help: did you mean `catalogue`?)
+{STILLE}:11:9: error[below-threshold]: Impala Silver needs 20,000 units; `units` is 19,500
+{STILLE}:14:8: warning[higher-tier]: 152,000 units already qualify for Impala Double Gold (150,000 needed), above the Impala Gold claimed (help: if the release was awarded Impala Double Gold, write `tier = \"double-gold\"`)
+{SUMMARY}"
+        )
+    );
+}
+
+#[test]
+fn diagnostics_json() {
+    assert_eq!(
+        check_output("json"),
+        format!(
+            r#"{{"severity":"error","code":"toml-syntax","message":"invalid TOML: invalid basic string, expected `\"`","file":"content/labels/broken.toml","line":1,"column":15,"end_line":1,"end_column":15,"label":null,"help":["see https://toml.io for the syntax; strings need double quotes"],"notes":[]}}
+{{"severity":"error","code":"unknown-label","message":"unknown label `polar-sond`","file":"{STILLE}","line":3,"column":9,"end_line":3,"end_column":21,"label":"no such label","help":["did you mean `polar-sound`?"],"notes":[]}}
+{{"severity":"error","code":"unknown-key","message":"unknown key `catalog` in release","file":"{STILLE}","line":6,"column":1,"end_line":6,"end_column":8,"label":"not a known key","help":["did you mean `catalogue`?"],"notes":["a release may have: title, artists, credit, label, format, released, catalogue, notes, aliases, awards"]}}
+{{"severity":"error","code":"below-threshold","message":"Impala Silver needs 20,000 units; `units` is 19,500","file":"{STILLE}","line":11,"column":9,"end_line":11,"end_column":15,"label":"500 short","help":[],"notes":["scale `current` (in force from 2013-01-01): Impala Silver needs 1 x 20,000 silver = 20,000"]}}
+{{"severity":"warning","code":"higher-tier","message":"152,000 units already qualify for Impala Double Gold (150,000 needed), above the Impala Gold claimed","file":"{STILLE}","line":14,"column":8,"end_line":14,"end_column":14,"label":"a higher tier is reached","help":["if the release was awarded Impala Double Gold, write `tier = \"double-gold\"`"],"notes":["DE 40,000 + NO 82,000 + SE 30,000 = 152,000","scale `current` (in force from 2013-01-01): Impala Double Gold needs 2 x 75,000 gold = 150,000"]}}
+{SUMMARY}"#
+        )
+    );
+}
+
+#[test]
+fn diagnostics_github() {
+    assert_eq!(
+        check_output("github"),
+        format!(
+            "::error file=content/labels/broken.toml,line=1,col=15,endLine=1,endColumn=15,title=toml-syntax::invalid TOML: invalid basic string, expected `\"`%0Ahelp: see https://toml.io for the syntax; strings need double quotes
+::error file={STILLE},line=3,col=9,endLine=3,endColumn=21,title=unknown-label::unknown label `polar-sond`: no such label%0Ahelp: did you mean `polar-sound`?
+::error file={STILLE},line=6,col=1,endLine=6,endColumn=8,title=unknown-key::unknown key `catalog` in release: not a known key%0Ahelp: did you mean `catalogue`?%0Anote: a release may have: title, artists, credit, label, format, released, catalogue, notes, aliases, awards
+::error file={STILLE},line=11,col=9,endLine=11,endColumn=15,title=below-threshold::Impala Silver needs 20,000 units; `units` is 19,500: 500 short%0Anote: scale `current` (in force from 2013-01-01): Impala Silver needs 1 x 20,000 silver = 20,000
+::warning file={STILLE},line=14,col=8,endLine=14,endColumn=14,title=higher-tier::152,000 units already qualify for Impala Double Gold (150,000 needed), above the Impala Gold claimed: a higher tier is reached%0Ahelp: if the release was awarded Impala Double Gold, write `tier = \"double-gold\"`%0Anote: DE 40,000 + NO 82,000 + SE 30,000 = 152,000%0Anote: scale `current` (in force from 2013-01-01): Impala Double Gold needs 2 x 75,000 gold = 150,000
+{SUMMARY}"
+        )
+    );
+}
+
+/// `check` in human format with `env`, on a terminal (`script` gives it one) or piped.
+fn human_check(site: &Site, terminal: bool, env: &[(&str, &str)]) -> String {
+    let bin = env!("CARGO_BIN_EXE_impala-awards");
+    let root = site.root().to_str().expect("UTF-8 path");
+    let mut cmd = if terminal {
+        let mut c = Command::new("script");
+        c.args([
+            "-qec",
+            &format!("'{bin}' check --root '{root}'"),
+            "/dev/null",
+        ]);
+        c
+    } else {
+        let mut c = Command::new(bin);
+        c.args(["check", "--root", root]);
+        c
+    };
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("SOURCE_DATE_EPOCH", common::SOURCE_DATE_EPOCH);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .expect("run (is `script` from util-linux installed?)");
+    // `script` relays the terminal, where stderr and stdout meet.
+    text(&out.stdout) + &text(&out.stderr)
+}
+
+#[test]
+fn colour_only_on_a_terminal() {
+    let site = problems();
+    const ESC: char = '\u{1b}';
+    let tty = human_check(&site, true, &[]);
+    assert!(
+        tty.contains("\u{1b}[1m\u{1b}[91merror[unknown-label]"),
+        "{tty:?}"
+    );
+    assert!(!human_check(&site, false, &[]).contains(ESC));
+    assert!(!human_check(&site, true, &[("NO_COLOR", "1")]).contains(ESC));
+    // A CI log that shows colours can ask for them.
+    assert!(human_check(&site, false, &[("CLICOLOR_FORCE", "1")]).contains(ESC));
+    // Other formats are for tools: never coloured.
+    let out = Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "'{}' check --message-format short --root '{}'",
+                env!("CARGO_BIN_EXE_impala-awards"),
+                site.root().display()
+            ),
+            "/dev/null",
+        ])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run script");
+    assert!(!text(&out.stdout).contains(ESC), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("error[unknown-label]"));
+}

@@ -268,21 +268,24 @@ fn check_threshold(
     } else {
         "the shipments add up to"
     };
-    let scale_note = format!(
-        "scale `{}` (in force from {}{}): {} needs {} x {} {} = {}",
-        scale.id,
-        scale.from,
-        if a.scale.is_some() {
-            ", named by the award"
-        } else {
-            ""
-        },
-        tier.name,
-        tier.multiple,
-        fmt_units(scale.levels.get(&tier.level).copied().unwrap_or(0)),
-        tier.level,
-        fmt_units(need)
-    );
+    // "scale `current` (in force from 2013-01-01): Impala Gold needs 1 x 75,000 gold = 75,000"
+    let scale_note = |t: &Tier| {
+        format!(
+            "scale `{}` (in force from {}{}): {} needs {} x {} {} = {}",
+            scale.id,
+            scale.from,
+            if a.scale.is_some() {
+                ", named by the award"
+            } else {
+                ""
+            },
+            t.name,
+            t.multiple,
+            fmt_units(scale.levels.get(&t.level).copied().unwrap_or(0)),
+            t.level,
+            fmt_units(config.tiers.threshold(t, scale).unwrap_or(0))
+        )
+    };
     let span = a.units.as_ref().map_or_else(
         || {
             a.shipments
@@ -315,7 +318,7 @@ fn check_threshold(
                 fits.id
             ));
         }
-        diags.push(d.note(scale_note));
+        diags.push(d.note(scale_note(tier)));
         return;
     }
     if let (Some(best), Some((rank, _))) = (
@@ -324,24 +327,26 @@ fn check_threshold(
     ) && config.tiers.tier(&best.id).is_some_and(|(b, _)| b > rank)
     {
         let best_need = config.tiers.threshold(best, scale).unwrap_or(0);
-        diags.push(
-            Diagnostic::warning(
-                "higher-tier",
-                format!(
-                    "{} units already qualify for {} ({} needed), above the {} claimed",
-                    fmt_units(total),
-                    best.name,
-                    fmt_units(best_need),
-                    tier.name
-                ),
-            )
-            .at(&r.file, a.tier.span.clone())
-            .label("a higher tier is reached")
-            .help(format!(
-                "if the release was awarded {}, write `tier = \"{}\"`",
-                best.name, best.id
-            )),
-        );
+        let mut d = Diagnostic::warning(
+            "higher-tier",
+            format!(
+                "{} units already qualify for {} ({} needed), above the {} claimed",
+                fmt_units(total),
+                best.name,
+                fmt_units(best_need),
+                tier.name
+            ),
+        )
+        .at(&r.file, a.tier.span.clone())
+        .label("a higher tier is reached")
+        .help(format!(
+            "if the release was awarded {}, write `tier = \"{}\"`",
+            best.name, best.id
+        ));
+        if a.units.is_none() {
+            d = d.note(format!("{} = {}", arithmetic(a), fmt_units(total)));
+        }
+        diags.push(d.note(scale_note(best)));
     }
 }
 
