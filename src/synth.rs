@@ -29,8 +29,8 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next() % n }
     }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len() as u64) as usize]
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize]
     }
 }
 
@@ -161,7 +161,7 @@ pub fn generate(
                 ])
             );
             let slug = format!("{}-{i}", slugify(&nm));
-            let country = *rng.pick(COUNTRIES);
+            let country = rng.pick(COUNTRIES);
             // One label in ten is an imprint of an earlier one.
             let parent = (i > 0 && rng.below(10) == 0).then(|| rng.below(i as u64) as usize);
             (slug, nm, country, parent)
@@ -217,7 +217,7 @@ pub fn generate(
         let k = 1 + rng.below(12) as usize;
         let mut countries: Vec<&'static str> = Vec::new();
         while countries.len() < k {
-            let c = *rng.pick(COUNTRIES);
+            let c = rng.pick(COUNTRIES);
             if !countries.contains(&c) {
                 countries.push(c);
             }
