@@ -6,7 +6,13 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use common::Site;
 use serde_json::Value;
@@ -47,7 +53,8 @@ source = "https://example.org/?a=1&b=<2>"
 
 /// A built copy of the fixture site.
 struct Built {
-    site: Site,
+    /// The source tree, kept alive as long as its output.
+    _site: Site,
     out: tempfile::TempDir,
 }
 
@@ -67,7 +74,7 @@ impl Built {
             "build failed:\n{}",
             String::from_utf8_lossy(&run.stderr)
         );
-        Built { site, out }
+        Built { _site: site, out }
     }
 
     fn dir(&self) -> PathBuf {
@@ -991,4 +998,257 @@ fn awards_table_lists_every_award_without_javascript() {
         assert!(b.read(p).contains("<a href=\"/awards/\""), "{p}");
     }
     assert!(html.contains("<a href=\"/awards/\" aria-current=\"page\">"));
+}
+
+// ------------------------------------------- /awards/ in a real browser
+
+/// A static file server for `root` on 127.0.0.1, stopped when dropped.
+struct Server {
+    base: String,
+    stop: Arc<AtomicBool>,
+    addr: std::net::SocketAddr,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(root: PathBuf) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(stream) = conn {
+                    let root = root.clone();
+                    std::thread::spawn(move || serve_one(stream, &root));
+                }
+            }
+        });
+        Server {
+            base: format!("http://{addr}/"),
+            stop,
+            addr,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_one(stream: TcpStream, root: &Path) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line == "\r\n" || line == "\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let mut file = root.to_path_buf();
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        if seg == ".." || seg.contains('\\') {
+            file = root.join("404.html");
+            break;
+        }
+        file.push(seg);
+    }
+    if file.is_dir() {
+        file.push("index.html");
+    }
+    let (status, file) = if file.is_file() {
+        ("200 OK", file)
+    } else {
+        ("404 Not Found", root.join("404.html"))
+    };
+    let kind = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    let body = std::fs::read(&file).unwrap_or_default();
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut w = &stream;
+    let _ = w.write_all(head.as_bytes());
+    let _ = w.write_all(&body);
+    let _ = w.flush();
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct TableRun {
+    steps: Vec<TableStep>,
+    requests: Vec<String>,
+    errors: Vec<String>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct TableStep {
+    name: String,
+    search: String,
+    status: String,
+    visible: Vec<String>,
+    sort: Option<(String, String)>,
+    selects: BTreeMap<String, String>,
+}
+
+fn row_ids(ids: &[&str]) -> Vec<String> {
+    ids.iter()
+        .map(|id| format!("award-{}", id.replace('/', "-")))
+        .collect()
+}
+
+#[test]
+fn awards_table_sorts_filters_and_shares_its_state_in_a_browser() {
+    let browser = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    if !browser.is_file() {
+        assert!(
+            !ci,
+            "CI is set but there is no browser at {}",
+            browser.display()
+        );
+        eprintln!(
+            "SKIPPED: no browser at {} (apt-get install -y chromium, or set CHROMIUM)",
+            browser.display()
+        );
+        return;
+    }
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        scripts.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `npm ci` in {}",
+        scripts.display()
+    );
+    let b = fixture();
+    let server = Server::start(b.dir());
+    let mut child = Command::new("node")
+        .arg(scripts.join("awards.mjs"))
+        .arg(&server.base)
+        .env("CHROMIUM", &browser)
+        .current_dir(&scripts)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node (install Node.js)");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for node") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the browser run took more than 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_string(&mut stdout);
+    }
+    if let Some(mut s) = child.stderr.take() {
+        let _ = s.read_to_string(&mut stderr);
+    }
+    assert!(
+        status.success(),
+        "node failed: {status}\n{stderr}\n{stdout}"
+    );
+    let run: TableRun =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert!(run.errors.is_empty(), "page errors: {:?}", run.errors);
+    for r in &run.requests {
+        assert!(r.starts_with(&server.base), "external request: {r}");
+    }
+    let step = |name: &str| -> &TableStep {
+        run.steps
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no step {name}: {run:?}"))
+    };
+    let sort = |s: &TableStep| s.sort.clone().map(|(k, o)| format!("{k} {o}"));
+
+    // A shared URL restores filters and sort: Silver awards shipped to Germany, fewest units first.
+    let s = step("shared url");
+    assert_eq!(s.selects["tier"], "silver");
+    assert_eq!(s.selects["country"], "DE");
+    assert_eq!(sort(s).as_deref(), Some("units ascending"));
+    assert_eq!(s.status, "Showing 4 of 10 awards.");
+    let silver_de = [
+        "jaakide-hamara/1",
+        "various-artists-nachtfahrt-nordlicht-2014-2024/1",
+        "solveig-ran-ljos-i-myrkri/1",
+        "nordlys-kollektiv-morketid/1",
+    ];
+    assert_eq!(s.visible, row_ids(&silver_de));
+
+    // Clicking the sorted column's button reverses it, and the URL follows.
+    let s = step("units clicked");
+    assert_eq!(s.search, "?tier=silver&country=DE&sort=units&order=desc");
+    let mut reversed = silver_de;
+    reversed.reverse();
+    assert_eq!(s.visible, row_ids(&reversed));
+
+    let s = step("year 2021");
+    assert_eq!(s.search, "?year=2021&country=DE&sort=units&order=desc");
+    assert_eq!(s.visible, row_ids(&["nordlys-kollektiv-morketid/2"]));
+    assert_eq!(s.status, "Showing 1 of 10 awards.");
+
+    // Reset clears the filters but keeps the sort; unpublished units sort last.
+    let s = step("reset");
+    assert_eq!(s.search, "?sort=units&order=desc");
+    assert_eq!(s.visible.len(), 10);
+    assert_eq!(s.visible[0], "award-solveig-ran-ljos-i-myrkri-2");
+    assert_eq!(s.visible[9], "award-olafur-thorsson-vetrarljod-1");
+    assert!(s.selects.values().all(String::is_empty));
+
+    // Sort buttons work from the keyboard; titles sort ignoring diacritics.
+    let s = step("release by keyboard");
+    assert_eq!(sort(s).as_deref(), Some("release ascending"));
+    assert_eq!(s.search, "?sort=release&order=asc");
+    assert_eq!(s.visible[0], "award-jaakide-hamara-1");
+    assert_eq!(s.visible[8], "award-zoe-brandt-uberall-1");
+    assert_eq!(s.visible[9], "award-olafur-thorsson-vetrarljod-1");
+
+    // Back to the default order (date, newest first): the URL is clean again.
+    let s = step("date clicked");
+    assert_eq!(s.search, "");
+    assert_eq!(sort(s).as_deref(), Some("date descending"));
+    let all: Vec<&str> = FIXTURE_AWARDS.iter().map(|(id, _)| *id).collect();
+    assert_eq!(s.visible, row_ids(&all));
+
+    let s = step("label");
+    assert_eq!(s.search, "?label=disques-eclat");
+    assert_eq!(
+        s.visible,
+        row_ids(&[
+            "ecume-noire-les-heures-pales/2",
+            "ecume-noire-les-heures-pales/1"
+        ])
+    );
 }

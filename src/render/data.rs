@@ -239,10 +239,13 @@ pub fn json(
 }
 
 /// Every open-data file: CSV, JSON, schema, and each release's `data.json`.
-pub fn files(index: &Index<'_>, base_url: &str) -> Result<Vec<OutFile>, Diagnostic> {
+pub fn files(index: &Index<'_>, base_url: &str) -> Result<Vec<OutFile>, Box<Diagnostic>> {
     let all = records(index, base_url);
     let err = |e: serde_json::Error| {
-        Diagnostic::error("data", format!("cannot write the open data as JSON: {e}"))
+        Box::new(Diagnostic::error(
+            "data",
+            format!("cannot write the open data as JSON: {e}"),
+        ))
     };
     let mut out = vec![
         OutFile {

@@ -315,7 +315,7 @@ pub fn render_site(
     }
     files.extend(theme.static_files());
     files.extend(feeds::files(index, base_url));
-    files.extend(data::files(index, base_url).map_err(|d| vec![d])?);
+    files.extend(data::files(index, base_url).map_err(|d| vec![*d])?);
     // Last, so the sitemap lists every page rendered above.
     let sitemaps = sitemap::files(&files, base_url, sitemap::MAX_URLS);
     files.extend(sitemaps);
