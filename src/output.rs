@@ -86,26 +86,44 @@ pub fn check_output_dir(out: &Path, root: &Path, force: bool) -> Result<(), Publ
     };
     let abs = absolute(out);
     let root_abs = absolute(root);
-    if abs.parent().is_none() {
+    // Compare both as written and with links resolved, so `/tmp/link-to-home`
+    // is the home folder too.
+    let real = fs::canonicalize(&abs).ok();
+    let is = |other: &Path| {
+        abs == absolute(other)
+            || real
+                .as_ref()
+                .is_some_and(|r| fs::canonicalize(other).is_ok_and(|o| &o == r))
+    };
+    if abs.parent().is_none() || real.as_ref().is_some_and(|r| r.parent().is_none()) {
         return Err(unsafe_("it is the file-system root"));
     }
-    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
-        && absolute(&home) == abs
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty())
+        && is(Path::new(&home))
     {
         return Err(unsafe_("it is the home folder"));
     }
-    if abs == root_abs || root_abs.starts_with(&abs) {
+    let holds_root = |r: &Path, o: &Path| r == o || r.starts_with(o);
+    if holds_root(&root_abs, &abs)
+        || real
+            .as_ref()
+            .is_some_and(|r| fs::canonicalize(root).is_ok_and(|ro| holds_root(&ro, r)))
+    {
         return Err(unsafe_("it is (or contains) the site's root folder"));
     }
     if abs.join("content").exists() || abs.join("themes").exists() || abs.join("site.toml").exists()
     {
         return Err(unsafe_("it holds content/, themes/ or site.toml"));
     }
-    if force || !abs.exists() {
+    if !abs.exists() {
         return Ok(());
     }
+    // Even with --force: the swap would move the file aside and never delete it.
     if !abs.is_dir() {
         return Err(unsafe_("it is a file, not a folder"));
+    }
+    if force {
+        return Ok(());
     }
     let mut entries = fs::read_dir(&abs).map_err(io_err(&abs))?;
     let empty = entries.next().is_none();
@@ -170,13 +188,19 @@ pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishErr
         .collect();
     let manifest = read_manifest(&out);
     // Nothing changed: leave the output alone (the common case in `serve` and CI).
+    // Only when the output holds exactly those files: anything added by hand
+    // (or a file swapped for a link) makes a full publish that removes it.
     if out.is_dir()
         && manifest.len() == files.len()
         && files
             .iter()
             .zip(&hashes)
             .all(|(f, h)| manifest.get(&f.path) == Some(h))
-        && files.iter().all(|f| out.join(&f.path).is_file())
+        && files.iter().all(|f| {
+            fs::symlink_metadata(out.join(&f.path))
+                .is_ok_and(|m| m.is_file() && m.len() == f.bytes.len() as u64)
+        })
+        && count_entries(&out) == files.len() + 1
     {
         return Ok(PublishStats {
             written: 0,
@@ -202,16 +226,58 @@ pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishErr
     Ok(stats)
 }
 
-/// Removes staging folders left by a build that was killed.
+/// Files and links below `dir` (not following links), folders not counted.
+fn count_entries(dir: &Path) -> usize {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .count()
+}
+
+/// Removes staging folders left by a build that was killed: only folders named
+/// exactly as [`publish`] names them (`.<name>.staging-<pid>`, or `<pid>.old`)
+/// whose process is gone, so a running build's staging and an editor's own
+/// files beside the output are left alone.
 fn clean_stale_staging(parent: &Path, name: &str) {
     let prefix = format!(".{name}.staging-");
-    if let Ok(entries) = fs::read_dir(parent) {
-        for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(&prefix) {
-                let _ = fs::remove_dir_all(e.path());
-            }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let pid = rest.strip_suffix(".old").unwrap_or(rest);
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && (pid == std::process::id() || !process_alive(pid)) {
+            let _ = fs::remove_dir_all(e.path());
         }
     }
+}
+
+/// Whether a process with this id exists (it may belong to another user).
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    false
 }
 
 fn stage(
@@ -244,10 +310,11 @@ fn stage(
             let prev = old.join(rel);
             // The manifest says whether the old bytes are the same; without one, compare.
             let same = match manifest.get(&f.path) {
+                // A link in the old output is never linked into the new one.
                 Some(h) => {
                     h == hash
                         && fs::symlink_metadata(&prev)
-                            .is_ok_and(|m| m.len() == f.bytes.len() as u64)
+                            .is_ok_and(|m| m.is_file() && m.len() == f.bytes.len() as u64)
                 }
                 None => same_bytes(&prev, &f.bytes),
             };

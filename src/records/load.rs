@@ -69,23 +69,38 @@ pub fn read_text(path: &Path, rel: &Path) -> Result<String, Box<ReadError>> {
     let unreadable = |e: std::io::Error| {
         Diagnostic::error("unreadable", format!("cannot read file: {e}")).in_file(rel)
     };
-    let meta = std::fs::metadata(path).map_err(|e| fail(unreadable(e), None))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(fail(
+    let too_large = |len: u64| {
+        fail(
             Diagnostic::error(
                 "file-too-large",
                 format!(
                     "file is {:.1} MB; records are limited to {} MB",
-                    meta.len() as f64 / 1_048_576.0,
+                    len as f64 / 1_048_576.0,
                     MAX_FILE_BYTES / 1_048_576
                 ),
             )
             .in_file(rel)
             .help("a record holds one release; check that this is the file you meant"),
             None,
-        ));
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(unreadable(e), None))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| fail(unreadable(e), None))?;
+    // Read at most one byte past the limit: a file that grows while it is read,
+    // or reports a size of 0 (as /proc files do), cannot make the read unbounded.
+    let bytes = std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            let mut buf = Vec::with_capacity(meta.len() as usize);
+            f.take(MAX_FILE_BYTES + 1).read_to_end(&mut buf)?;
+            Ok(buf)
+        })
+        .map_err(|e| fail(unreadable(e), None))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
     match String::from_utf8(bytes) {
         Ok(mut s) => {
             if s.starts_with('\u{feff}') {

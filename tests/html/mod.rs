@@ -166,7 +166,8 @@ pub fn decode(s: &str) -> String {
 /// One tag of a page.
 #[derive(Debug, Clone)]
 pub struct Tag {
-    /// Lowercase element name ("a", "script"); "!--" for comments, "!" for doctypes.
+    /// Lowercase element name ("a", "script"); "!--" for comments, "!doctype",
+    /// "?" for XML declarations, "![cdata[" for CDATA sections.
     pub name: String,
     pub closing: bool,
     /// Attribute names (lowercase) and decoded values.
@@ -193,10 +194,20 @@ pub fn tags(html: &str) -> Vec<Tag> {
     let mut i = 0;
     while let Some(off) = html[i..].find('<') {
         let start = i + off;
-        if html[start..].starts_with("<!--") {
-            let end = html[start..].find("-->").map_or(b.len(), |e| start + e + 3);
+        // Comments, XML processing instructions and CDATA sections hold no tags.
+        let special = [
+            ("<!--", "-->", "!--"),
+            ("<?", "?>", "?"),
+            ("<![CDATA[", "]]>", "![cdata["),
+        ]
+        .into_iter()
+        .find(|(open, _, _)| html[start..].starts_with(open));
+        if let Some((_, close, name)) = special {
+            let end = html[start..]
+                .find(close)
+                .map_or(b.len(), |e| start + e + close.len());
             out.push(Tag {
-                name: "!--".into(),
+                name: name.into(),
                 closing: false,
                 attrs: Vec::new(),
                 start,
