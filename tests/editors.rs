@@ -1615,3 +1615,353 @@ fn colour_only_on_a_terminal() {
     assert!(!text(&out.stdout).contains(ESC), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("error[unknown-label]"));
 }
+
+// ---------------------------------------------------------------- docs/editing.md
+
+/// A fenced block of a Markdown file: its info string and text.
+#[derive(Debug)]
+struct Block {
+    info: String,
+    body: String,
+    /// 1-based line of the opening fence, for messages.
+    line: usize,
+}
+
+fn fenced_blocks(md: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut open: Option<Block> = None;
+    for (i, line) in md.lines().enumerate() {
+        match (&mut open, line.strip_prefix("```")) {
+            (None, Some(info)) => {
+                open = Some(Block {
+                    info: info.trim().to_string(),
+                    body: String::new(),
+                    line: i + 1,
+                });
+            }
+            (Some(_), Some("")) => blocks.extend(open.take()),
+            (Some(b), _) => {
+                b.body.push_str(line);
+                b.body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    assert!(open.is_none(), "an unclosed code block");
+    blocks
+}
+
+fn editing_guide() -> String {
+    std::fs::read_to_string(repo().join("docs/editing.md")).expect("docs/editing.md")
+}
+
+/// What a snippet does to the fixture: the file it replaces, or appends to.
+struct Snippet<'a> {
+    path: String,
+    append: bool,
+    /// The file name this one replaces, in the same folder.
+    renamed_from: Option<String>,
+    text: &'a str,
+    /// (severity, code) of each `# error: code` / `# warning: code` comment.
+    expected: Vec<(String, String)>,
+}
+
+fn snippet(block: &Block) -> Option<Snippet<'_>> {
+    let attr = |name: &str| {
+        block
+            .info
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+    };
+    if block.info.starts_with("markdown") {
+        let path = attr("file")?;
+        let expected = attr("expect")
+            .map(|c| vec![("error".to_string(), c)])
+            .unwrap_or_default();
+        return Some(Snippet {
+            path,
+            append: false,
+            renamed_from: None,
+            text: &block.body,
+            expected,
+        });
+    }
+    if block.info != "toml" {
+        return None;
+    }
+    let first = block.body.lines().next().unwrap_or_default();
+    let path = first.strip_prefix("# ").unwrap_or_else(|| {
+        panic!(
+            "docs/editing.md:{}: a TOML example starts with a comment naming its file",
+            block.line
+        )
+    });
+    let (path, append) = match path.strip_suffix(" (end of the file)") {
+        Some(p) => (p.to_string(), true),
+        None => (path.to_string(), false),
+    };
+    // "# content/releases/a/new.toml (renamed from old.toml)": the old file goes.
+    let (path, renamed_from) = match path.split_once(" (renamed from ") {
+        Some((p, old)) => (p.to_string(), Some(old.trim_end_matches(')').to_string())),
+        None => (path, None),
+    };
+    let mut expected = Vec::new();
+    for line in block.body.lines() {
+        for severity in ["error", "warning"] {
+            if let Some((_, code)) = line.split_once(&format!("# {severity}: ")) {
+                expected.push((severity.to_string(), code.trim().to_string()));
+            }
+        }
+    }
+    let text = if append {
+        block.body.split_once('\n').map_or("", |(_, rest)| rest)
+    } else {
+        &block.body
+    };
+    Some(Snippet {
+        path,
+        append,
+        renamed_from,
+        text,
+        expected,
+    })
+}
+
+fn apply(site: &Site, s: &Snippet<'_>) {
+    if let Some(old) = &s.renamed_from {
+        let dir = Path::new(&s.path).parent().expect("a folder");
+        site.remove(dir.join(old).to_str().expect("UTF-8"));
+    }
+    if s.append {
+        let before = read(site, &s.path);
+        site.write(&s.path, before + s.text);
+    } else {
+        site.write(&s.path, s.text);
+    }
+}
+
+/// Sets up a situation no snippet can show (`text scenario=NAME`).
+fn scenario(site: &Site, name: &str) {
+    match name {
+        "not-utf8" => {
+            site.write(
+                "content/labels/disques-eclat.toml",
+                b"name = \"Disques \xc9clat\"\ncountry = \"FR\"\n",
+            );
+        }
+        other => panic!("docs/editing.md names an unknown scenario `{other}`"),
+    }
+}
+
+#[test]
+fn editing_guide_examples_check_as_marked() {
+    let md = editing_guide();
+    let blocks = fenced_blocks(&md);
+    let mut snippets = 0;
+    let mut broken = 0;
+    let mut messages = 0;
+    for (i, block) in blocks.iter().enumerate() {
+        let next = blocks.get(i + 1).filter(|b| b.info == "text");
+        if block.info.starts_with("text scenario=") {
+            let site = Site::valid();
+            scenario(&site, block.info.trim_start_matches("text scenario="));
+            let out = site.run(&["check"]);
+            assert!(
+                text(&out.stderr).contains(block.body.trim_end()),
+                "docs/editing.md:{}: the message differs:\n{}",
+                block.line,
+                text(&out.stderr)
+            );
+            messages += 1;
+            continue;
+        }
+        let Some(s) = snippet(block) else { continue };
+        snippets += 1;
+        let site = Site::valid();
+        apply(&site, &s);
+        let checked = site.check();
+        let mut found: Vec<(String, String)> = checked
+            .diags
+            .iter()
+            .map(|d| (d.severity.clone(), d.code.clone()))
+            .collect();
+        found.sort();
+        found.dedup();
+        let mut expected = s.expected.clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(
+            found, expected,
+            "docs/editing.md:{}: the example should report exactly what its comments say\n{checked:?}",
+            block.line
+        );
+        if expected.is_empty() {
+            checked.assert_clean();
+        } else {
+            broken += 1;
+        }
+        // The message shown after an example is what `check` prints for it.
+        if let Some(shown) = next.filter(|b| !b.info.contains("scenario=")) {
+            let human = text(&site.run(&["check"]).stderr);
+            assert!(
+                human.contains(shown.body.trim_end()),
+                "docs/editing.md:{}: the message shown differs from what `check` prints:\n{human}",
+                shown.line
+            );
+            messages += 1;
+        }
+    }
+    assert!(snippets >= 45, "{snippets} examples");
+    assert!(broken >= 40, "{broken} broken examples");
+    assert!(messages >= 40, "{messages} messages");
+}
+
+/// Every diagnostic code the generator can print (test modules left out).
+fn all_codes() -> std::collections::BTreeSet<String> {
+    let mut codes = std::collections::BTreeSet::new();
+    for entry in walkdir::WalkDir::new(repo().join("src")) {
+        let entry = entry.expect("walk src");
+        if entry.path().extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(entry.path()).expect("read source");
+        let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+        for part in source.split("Diagnostic::").skip(1) {
+            let Some(rest) = part
+                .strip_prefix("error(")
+                .or_else(|| part.strip_prefix("warning("))
+            else {
+                continue;
+            };
+            let rest = rest.trim_start();
+            if let Some(lit) = rest.strip_prefix('"') {
+                if let Some((code, _)) = lit.split_once('"') {
+                    codes.insert(code.to_string());
+                }
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn editing_guide_covers_every_diagnostic_code() {
+    let md = editing_guide();
+    let codes = all_codes();
+    assert!(codes.len() > 40, "{codes:?}");
+    let missing: Vec<&String> = codes
+        .iter()
+        .filter(|c| !md.contains(&format!("`{c}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/editing.md has no section on {missing:?}"
+    );
+}
+
+/// Splits a command line as a shell would (quotes, no expansions).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    assert!(quote.is_none(), "unclosed quote in {line}");
+    words.extend(word);
+    words
+}
+
+#[test]
+fn editing_guide_commands_print_what_it_shows() {
+    let md = editing_guide();
+    let blocks = fenced_blocks(&md);
+    // The commands run one after the other in one site, as an editor would.
+    let site = Site::valid();
+    let mut commands = 0;
+    for block in blocks.iter().filter(|b| b.info == "console") {
+        let mut lines = block.body.lines().peekable();
+        while let Some(line) = lines.next() {
+            let cmd = line.strip_prefix("$ ").unwrap_or_else(|| {
+                panic!("docs/editing.md:{}: expected a `$ ` command", block.line)
+            });
+            let mut expected = String::new();
+            while let Some(l) = lines.next_if(|l| !l.starts_with("$ ")) {
+                expected.push_str(l);
+                expected.push('\n');
+            }
+            let words = shell_words(cmd);
+            assert_eq!(words[0], "impala-awards", "{cmd}");
+            let out = Command::new(env!("CARGO_BIN_EXE_impala-awards"))
+                .args(&words[1..])
+                .current_dir(site.root())
+                .env("SOURCE_DATE_EPOCH", common::SOURCE_DATE_EPOCH)
+                .env("NO_COLOR", "1")
+                .output()
+                .expect("run impala-awards");
+            assert_eq!(
+                text(&out.stdout) + &text(&out.stderr),
+                expected,
+                "docs/editing.md:{}: {cmd}",
+                block.line
+            );
+            commands += 1;
+        }
+    }
+    assert!(commands >= 4, "{commands} commands");
+    // "By hand" examples of what a command wrote are exactly what it wrote.
+    let mut compared = 0;
+    for block in &blocks {
+        let Some(s) = snippet(block) else { continue };
+        if s.append || !s.expected.is_empty() || common::valid_fixture().join(&s.path).exists() {
+            continue;
+        }
+        let Ok(written) = std::fs::read_to_string(site.root().join(&s.path)) else {
+            continue;
+        };
+        let by_hand = s.text.split_once('\n').map_or("", |(_, rest)| rest);
+        assert_eq!(written, by_hand, "docs/editing.md:{}", block.line);
+        compared += 1;
+    }
+    assert_eq!(compared, 2, "the release and the label written by `new`");
+    site.check().assert_clean();
+}
+
+#[test]
+fn records_reference_examples_match_the_schemas() {
+    let md = std::fs::read_to_string(repo().join("docs/records.md")).expect("docs/records.md");
+    let site = validator("site.schema.json");
+    let label = validator("label.schema.json");
+    let release = validator("release.schema.json");
+    let mut seen = [0; 3];
+    for block in fenced_blocks(&md).iter().filter(|b| b.info == "toml") {
+        let json = toml_json(&block.body);
+        let (i, v) = if json.get("base_url").is_some() {
+            (0, &site)
+        } else if json.get("country").is_some() {
+            (1, &label)
+        } else if json.get("artists").is_some() {
+            (2, &release)
+        } else {
+            continue; // an `[[awards]]` excerpt
+        };
+        let errors: Vec<String> = v.iter_errors(&json).map(|e| e.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "docs/records.md:{}: {errors:?}",
+            block.line
+        );
+        seen[i] += 1;
+    }
+    assert_eq!(seen, [1, 2, 1]);
+}

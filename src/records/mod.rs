@@ -245,6 +245,17 @@ pub fn parse_release(
             .label("this release has no `awards`")
             .help("add its award history: an `[[awards]]` table with `tier`, `date` and `units`, `shipments` or `source`"),
         );
+    } else if let Some(v) = f.raw("awards")
+        && matches!(v.get_ref(), DeValue::Array(a) if a.is_empty())
+    {
+        // `awards = []`: a release is on the site because of its awards.
+        f.failed = true;
+        f.diags.push(
+            Diagnostic::error("missing-field", "release has no award: `awards` is empty")
+                .at(file, v.span())
+                .label("no award")
+                .help("add its award history: an `[[awards]]` table with `tier`, `date` and `units`, `shipments` or `source`"),
+        );
     }
     // Problems in other fields are reported, but the release is still
     // checked as far as its required fields allow, so one run shows all.
