@@ -72,7 +72,7 @@ enum Command {
     /// Add a release, an award (an upgrade) or a label; nothing is written unless it checks clean.
     New {
         #[command(subcommand)]
-        what: impala_awards::new::NewCommand,
+        what: Box<impala_awards::new::NewCommand>,
     },
     /// Write the JSON Schemas of site.toml, labels and releases into schemas/ (for editors).
     #[command(hide = true)]

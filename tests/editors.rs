@@ -1835,10 +1835,8 @@ fn all_codes() -> std::collections::BTreeSet<String> {
                 continue;
             };
             let rest = rest.trim_start();
-            if let Some(lit) = rest.strip_prefix('"') {
-                if let Some((code, _)) = lit.split_once('"') {
-                    codes.insert(code.to_string());
-                }
+            if let Some((code, _)) = rest.strip_prefix('"').and_then(|l| l.split_once('"')) {
+                codes.insert(code.to_string());
             }
         }
     }
