@@ -724,7 +724,7 @@ pub enum NewCommand {
         /// Slug of the releasing label (a file in content/labels/).
         #[arg(long)]
         label: String,
-        /// What was released.
+        /// What was released: single, ep, album, compilation or download.
         #[arg(long, value_parser = parse_format)]
         format: Format,
         /// The printed credit, only when it is not simply the artists joined.
