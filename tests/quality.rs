@@ -81,7 +81,10 @@ fn can_run(check: &str, missing: &[String]) -> bool {
         !under_ci(),
         "CI is set, so {check} must run, but: {why} (bash .ci/run installs everything)"
     );
-    eprintln!(
+    // Written to the stream itself, not through eprintln!, which the test harness
+    // captures and shows only for failing tests: a skip must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
         "\n==================== SKIPPED: {check} ====================\n\
          {why}\n\
          (bash .ci/run installs everything; under CI=true this is a failure)\n\
