@@ -237,8 +237,14 @@ fn the_nu_html_checker_reports_no_error_on_any_page_or_the_stylesheet() {
         .args(&files)
         .current_dir(&out);
     let (_, _, stderr) = run_bounded(cmd, Duration::from_secs(300));
-    let report: VnuReport = serde_json::from_str(stderr.trim())
-        .unwrap_or_else(|e| panic!("vnu.jar printed no JSON report ({e}):\n{stderr}"));
+    // The report is one line; the JVM may print notes of its own around it
+    // ("Picked up JAVA_TOOL_OPTIONS: ...").
+    let json = stderr
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("vnu.jar printed no JSON report:\n{stderr}"));
+    let report: VnuReport = serde_json::from_str(json)
+        .unwrap_or_else(|e| panic!("vnu.jar's report does not parse ({e}):\n{stderr}"));
 
     let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for m in &report.messages {
