@@ -136,7 +136,7 @@ pub fn check_output_dir(out: &Path, root: &Path, force: bool) -> Result<(), Publ
 }
 
 /// Makes `p` absolute without touching the file system (no symlink resolution needed).
-fn absolute(p: &Path) -> PathBuf {
+pub(crate) fn absolute(p: &Path) -> PathBuf {
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {

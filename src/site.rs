@@ -1,7 +1,7 @@
 //! One build: load → check → index → render → write.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -80,6 +80,35 @@ impl BuildReport {
     }
 }
 
+/// Whether a folder named in site.toml is a folder inside the site root:
+/// relative, below the root and without `..`, so that `static_dir = "/"` or
+/// `"."` cannot copy the disk (or the site and its output) into the site.
+pub fn inside_site(dir: &Path) -> bool {
+    dir.components().any(|c| matches!(c, Component::Normal(_)))
+        && dir
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+fn outside_site(key: &str, dir: &Path) -> Diagnostic {
+    Diagnostic::error(
+        "unsafe-path",
+        format!(
+            "`{key}` must name a folder inside the site, not `{}`",
+            dir.display()
+        ),
+    )
+    .in_file(Path::new(crate::config::CONFIG_FILE))
+    .help(format!(
+        "write a path relative to the site's root folder, without `..`, e.g. `{key} = \"{}\"`",
+        if key == "theme" {
+            "themes/custom"
+        } else {
+            "static"
+        }
+    ))
+}
+
 /// Renders the site into memory: every file, nothing written.
 pub fn render(
     checked: &Checked,
@@ -90,6 +119,16 @@ pub fn render(
     let Some(config) = &loaded.config else {
         return Err(Vec::new());
     };
+    let unsafe_dirs: Vec<Diagnostic> =
+        [("theme", &config.theme), ("static_dir", &config.static_dir)]
+            .into_iter()
+            .filter_map(|(key, dir)| Some((key, dir.as_deref()?)))
+            .filter(|(_, dir)| !inside_site(dir))
+            .map(|(key, dir)| outside_site(key, dir))
+            .collect();
+    if !unsafe_dirs.is_empty() {
+        return Err(unsafe_dirs);
+    }
     let theme = Theme::load(root, config.theme.as_deref())?;
     let index = Index::build(config, &loaded.labels, &loaded.releases, &loaded.pages);
     let base_url = base_url.map_or_else(
@@ -128,6 +167,30 @@ pub fn render(
     Ok(files)
 }
 
+/// An output inside the static or theme folder would be copied into the next
+/// build's output, and that one into the next, growing every time.
+fn output_in_copied_folder(output: &Path, root: &Path, checked: &Checked) -> Option<Diagnostic> {
+    let config = checked.loaded.config.as_ref()?;
+    let out = output::absolute(output);
+    [("static_dir", &config.static_dir), ("theme", &config.theme)]
+        .into_iter()
+        .filter_map(|(key, dir)| Some((key, dir.as_deref()?)))
+        // A folder outside the site is reported by `render`, with its own message.
+        .filter(|(_, dir)| inside_site(dir))
+        .find(|(_, dir)| out.starts_with(output::absolute(&root.join(dir))))
+        .map(|(key, dir)| {
+            Diagnostic::error(
+                "output",
+                format!(
+                    "refusing to write to `{}`: it is inside `{key}` (`{}`), whose files every build copies",
+                    output.display(),
+                    dir.display()
+                ),
+            )
+            .help("write the site outside that folder, e.g. `--output public`")
+        })
+}
+
 /// Runs a whole build. The output is replaced only when there is no error.
 pub fn build(opts: &BuildOptions) -> BuildReport {
     let start = Instant::now();
@@ -157,6 +220,8 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
             report
                 .diags
                 .push(Diagnostic::error("output", e.to_string()));
+        } else if let Some(d) = output_in_copied_folder(&output, &opts.root, &checked) {
+            report.diags.push(d);
         } else {
             let t_render = Instant::now();
             match render(&checked, &opts.root, opts.base_url.as_deref()) {

@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Site, copy_tree};
-use html::{Built, assert_same_tree, build, build_cmd, snapshot, tree_hash};
+use html::{Built, Entry, assert_same_tree, build, build_cmd, snapshot, tree_hash};
 
 /// The file a build leaves in its output to mark it as its own.
 const MARKER: &str = ".impala-awards-output";
@@ -514,6 +514,57 @@ fn never_deletes_anything_outside_the_output_folder() {
 }
 
 #[test]
+fn folders_named_in_site_toml_stay_inside_the_site() {
+    let fx = Fx::valid();
+    let cfg = std::fs::read_to_string(fx.root().join("site.toml")).unwrap();
+    for (key, value) in [
+        ("static_dir", "/"),
+        ("static_dir", "."),
+        ("static_dir", ""),
+        ("static_dir", "../outside"),
+        ("static_dir", "static/../.."),
+        ("theme", "/etc"),
+        ("theme", ".."),
+    ] {
+        let text = if key == "static_dir" {
+            cfg.replace(
+                "static_dir = \"static\"",
+                &format!("static_dir = {value:?}"),
+            )
+        } else {
+            format!("theme = {value:?}\n{cfg}")
+        };
+        fx.site.write("site.toml", text);
+        let b = Built::from_output(
+            build_cmd(fx.root(), &fx.out(), &["--message-format", "json"])
+                .output()
+                .unwrap(),
+        )
+        .failed();
+        let d = &json_diags(&b.stderr)[0];
+        assert_eq!(d["code"], "unsafe-path", "{key} = {value:?}: {b:?}");
+        assert_eq!(
+            d["message"],
+            format!("`{key}` must name a folder inside the site, not `{value}`")
+        );
+        assert_eq!(d["file"], "site.toml");
+        assert!(!fx.out().exists());
+    }
+}
+
+#[test]
+fn an_output_inside_the_static_folder_is_refused() {
+    let fx = Fx::valid();
+    let out = fx.root().join("static/site");
+    let b = build(fx.root(), &out, &[]).failed();
+    assert!(
+        b.stderr.contains("it is inside `static_dir` (`static`)"),
+        "{b:?}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
 fn a_symlinked_output_folder_is_replaced_without_touching_its_target() {
     let fx = Fx::valid();
     let target = fx.dir.path().join("target");
@@ -605,11 +656,11 @@ fn a_second_build_with_no_change_writes_nothing() {
 }
 
 #[test]
-fn a_change_rewrites_only_what_changed() {
+fn a_change_counts_only_what_changed() {
     let fx = Fx::valid();
     fx.build(&[]).ok();
-    let st = stamps(&fx.out());
-    // A new catalogue number shows on the release page only.
+    let before = snapshot(&fx.out());
+    // A new catalogue number shows on the release page (and its data) only.
     let rel = "content/releases/jaakide/jaakide-hamara.toml";
     let text = std::fs::read_to_string(fx.root().join(rel)).unwrap();
     fx.site.write(
@@ -620,25 +671,38 @@ fn a_change_rewrites_only_what_changed() {
         ),
     );
     let b = fx.build(&[]).ok();
-    let after = stamps(&fx.out());
+    let after = snapshot(&fx.out());
     let changed: Vec<&String> = after
         .iter()
-        .filter(|(f, s)| st.get(*f) != Some(s) && *f != MARKER)
+        .filter(|(f, e)| before.get(*f) != Some(e) && matches!(e, Entry::File(_)) && *f != MARKER)
         .map(|(f, _)| f)
         .collect();
     assert!(
         changed.contains(&&"releases/jaakide-hamara/index.html".to_string()),
         "{changed:?}"
     );
-    assert!(
-        !changed.contains(&&"tiers/index.html".to_string()),
-        "{changed:?}"
+    for same in [
+        "tiers/index.html",
+        "assets/style.css",
+        "releases/zoe-brandt-uberall/index.html",
+    ] {
+        assert!(
+            !changed.contains(&&same.to_string()),
+            "{same} changed: {changed:?}"
+        );
+    }
+    let (written, unchanged, removed) = b.counts();
+    assert_eq!(written, changed.len(), "{b:?}\n{changed:?}");
+    assert_eq!(
+        written + unchanged,
+        html::files(&fx.out()).len() - 1,
+        "{b:?}"
     );
-    assert!(
-        !changed.contains(&&"assets/style.css".to_string()),
-        "{changed:?}"
-    );
-    assert_eq!(b.counts().0, changed.len(), "{b:?}");
+    let gone = before
+        .iter()
+        .filter(|(f, e)| matches!(e, Entry::File(_)) && !after.contains_key(*f))
+        .count();
+    assert_eq!(removed, gone, "{b:?}");
 }
 
 #[test]
