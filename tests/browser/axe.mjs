@@ -55,9 +55,15 @@ try {
     const page = await context.newPage();
     page.on("pageerror", (e) => errors.push(`${page.url()}: ${e.message}`));
     page.on("console", (m) => {
-      // The 404 page is served with status 404, which Chromium logs as a console error.
-      if (m.type() === "error" && !m.text().includes("404 (Not Found)")) {
+      // Chromium logs every failed load as a console error; those are reported
+      // below, by URL, except the 404 page's own (its status is meant).
+      if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) {
         errors.push(`${page.url()}: console: ${m.text()}`);
+      }
+    });
+    page.on("response", (r) => {
+      if (r.status() >= 400 && !r.request().isNavigationRequest()) {
+        errors.push(`${page.url()}: ${r.status()} for ${r.url()}`);
       }
     });
     for (const c of cases) {
