@@ -262,19 +262,9 @@ impl<'a> Index<'a> {
             }
         }
 
-        // Countries: a release's units in a country are those of its latest award
-        // that gave shipments there (figures are cumulative at each award).
         let mut by_country: BTreeMap<String, CountryEntry> = BTreeMap::new();
         for (ri, r) in releases.iter().enumerate() {
-            let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
-            for a in &r.awards {
-                if let Some(ships) = &a.shipments {
-                    for (c, u) in &ships.value {
-                        latest.insert(c.value.as_str(), u.value);
-                    }
-                }
-            }
-            for (c, u) in latest {
+            for (c, u) in latest_shipments(r) {
                 let e = by_country.entry(c.to_string()).or_default();
                 e.releases.push((ri, u));
                 e.units = e.units.saturating_add(u);
@@ -322,8 +312,27 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// Units per country of release `ri`, from its latest figures per country.
+    pub fn latest_shipments(&self, ri: usize) -> BTreeMap<&'a str, u64> {
+        latest_shipments(self.releases[ri])
+    }
+
     /// The label record named `slug`.
     pub fn label(&self, slug: &str) -> Option<&'a Label> {
         self.by_label.get(slug).map(|e| self.labels[e.label])
     }
+}
+
+/// A release's units in each country: those of its latest award that gave
+/// shipments there (figures are cumulative at each award).
+fn latest_shipments(r: &Release) -> BTreeMap<&str, u64> {
+    let mut latest = BTreeMap::new();
+    for a in &r.awards {
+        if let Some(ships) = &a.shipments {
+            for (c, u) in &ships.value {
+                latest.insert(c.value.as_str(), u.value);
+            }
+        }
+    }
+    latest
 }

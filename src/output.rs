@@ -208,22 +208,60 @@ pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishErr
             removed: 0,
         });
     }
-    let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
-    let result = stage(&out, &staging, files, &hashes, &manifest);
-    let stats = match result {
+    // Double buffering: the previous site is kept beside the output as
+    // `.<name>.prev` and brought up to date in place (only changed files are
+    // written, removed ones deleted), then swapped in. Deleting or copying the
+    // whole tree each build would cost more than rendering it.
+    let prev = parent.join(format!(".{name}.prev"));
+    let staging = if is_ours(&prev) {
+        prev
+    } else {
+        parent.join(format!(".{name}.staging-{}", std::process::id()))
+    };
+    let mut stats = match stage(&staging, files, &hashes) {
         Ok(s) => s,
         Err(e) => {
-            let _ = fs::remove_dir_all(&staging);
+            // A half-updated buffer keeps its "partial" marker and is redone next time.
+            if staging.file_name() != Some(std::ffi::OsStr::new(&format!(".{name}.prev"))) {
+                let _ = fs::remove_dir_all(&staging);
+            }
             return Err(e);
         }
     };
-    if let Err(e) = swap(&staging, &out) {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
+    let new_paths: std::collections::HashSet<&str> =
+        files.iter().map(|f| f.path.as_str()).collect();
+    let changed = files
+        .iter()
+        .zip(&hashes)
+        .filter(|(f, h)| manifest.get(&f.path) != Some(*h))
+        .count();
+    stats.written = changed;
+    stats.unchanged = files.len() - changed;
+    stats.removed = manifest
+        .keys()
+        .filter(|p| !new_paths.contains(p.as_str()))
+        .count();
+    swap(&staging, &out)?;
+    // `staging` now holds the old site (or nothing): keep it as the next
+    // build's buffer under the `.prev` name.
+    let prev = parent.join(format!(".{name}.prev"));
+    if staging != prev && staging.exists() {
+        if prev.exists() {
+            let _ = fs::remove_dir_all(&prev);
+        }
+        if fs::rename(&staging, &prev).is_err() {
+            let _ = fs::remove_dir_all(&staging);
+        }
     }
-    // `staging` now holds the old site (or nothing).
-    let _ = fs::remove_dir_all(&staging);
     Ok(stats)
+}
+
+/// Name of the marker while a buffer is being updated.
+const PARTIAL: &str = ".impala-awards-partial";
+
+/// Whether `dir` is a buffer a build of ours wrote (complete or interrupted).
+fn is_ours(dir: &Path) -> bool {
+    dir.join(MARKER).is_file() || dir.join(PARTIAL).is_file()
 }
 
 /// Files and links below `dir` (not following links), folders not counted.
@@ -280,63 +318,103 @@ fn process_alive(_pid: u32) -> bool {
     false
 }
 
-fn stage(
-    old: &Path,
-    staging: &Path,
-    files: &[OutFile],
-    hashes: &[String],
-    manifest: &Manifest,
-) -> Result<PublishStats, PublishError> {
-    let _ = fs::remove_dir_all(staging);
-    fs::create_dir_all(staging).map_err(io_err(staging))?;
+/// Brings the buffer `dir` to exactly `files`: writes what its manifest says
+/// differs, deletes what is no longer built, and ends with the new manifest.
+fn stage(dir: &Path, files: &[OutFile], hashes: &[String]) -> Result<PublishStats, PublishError> {
     let rels: Vec<PathBuf> = files
         .iter()
         .map(|f| safe_relative(&f.path))
         .collect::<Result<_, _>>()?;
-    // Create folders once, sequentially, then write files in parallel.
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let old = if dir.join(MARKER).is_file() {
+        read_manifest(dir)
+    } else {
+        Manifest::new()
+    };
+    // From here until the new manifest is written the buffer is "partial":
+    // an interrupted build leaves it so, and the next one trusts no file in it.
+    let partial = dir.join(PARTIAL);
+    fs::write(&partial, "").map_err(io_err(&partial))?;
+    let _ = fs::remove_file(dir.join(MARKER));
+    let new_paths: std::collections::HashSet<&Path> = rels.iter().map(PathBuf::as_path).collect();
+    for p in old.keys() {
+        if let Ok(rel) = safe_relative(p)
+            && !new_paths.contains(rel.as_path())
+        {
+            let _ = fs::remove_file(dir.join(&rel));
+            remove_empty_parents(dir, &rel);
+        }
+    }
+    // Anything in the buffer that no manifest lists (a partial run, a stray
+    // file) is not trusted: drop it unless the new site has the same path.
+    if old.is_empty() {
+        for e in walkdir::WalkDir::new(dir)
+            .min_depth(1)
+            .contents_first(true)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let Ok(rel) = e.path().strip_prefix(dir) else {
+                continue;
+            };
+            if rel == Path::new(PARTIAL) {
+                continue;
+            }
+            if e.file_type().is_dir() {
+                let _ = fs::remove_dir(e.path());
+            } else if !new_paths.contains(rel) || e.path_is_symlink() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
     let mut dirs: Vec<&Path> = rels.iter().filter_map(|r| r.parent()).collect();
     dirs.sort();
     dirs.dedup();
     for d in dirs {
-        let p = staging.join(d);
+        let p = dir.join(d);
         fs::create_dir_all(&p).map_err(io_err(&p))?;
     }
-    let outcomes: Vec<Result<bool, PublishError>> = files
+    let outcomes: Vec<Result<(), PublishError>> = files
         .par_iter()
         .zip(rels.par_iter())
         .zip(hashes.par_iter())
         .map(|((f, rel), hash)| {
-            let dest = staging.join(rel);
-            let prev = old.join(rel);
-            // The manifest says whether the old bytes are the same; without one, compare.
-            let same = match manifest.get(&f.path) {
-                // A link in the old output is never linked into the new one.
-                Some(h) => {
-                    h == hash
-                        && fs::symlink_metadata(&prev)
-                            .is_ok_and(|m| m.is_file() && m.len() == f.bytes.len() as u64)
-                }
-                None => same_bytes(&prev, &f.bytes),
+            let dest = dir.join(rel);
+            let keep = if old.is_empty() {
+                same_bytes(&dest, &f.bytes)
+            } else {
+                old.get(&f.path) == Some(hash)
+                    && fs::symlink_metadata(&dest)
+                        .is_ok_and(|m| m.is_file() && m.len() == f.bytes.len() as u64)
             };
-            if same && fs::hard_link(&prev, &dest).is_ok() {
-                return Ok(false);
+            if !keep {
+                // Never write through a link someone placed in the buffer.
+                if fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_file()) {
+                    let _ = fs::remove_file(&dest);
+                }
+                fs::write(&dest, &f.bytes).map_err(io_err(&dest))?;
             }
-            fs::write(&dest, &f.bytes).map_err(io_err(&dest))?;
-            Ok(true)
+            Ok(())
         })
         .collect();
-    let mut stats = PublishStats::default();
     for o in outcomes {
-        if o? {
-            stats.written += 1;
-        } else {
-            stats.unchanged += 1;
-        }
+        o?;
     }
-    let marker = staging.join(MARKER);
+    let marker = dir.join(MARKER);
     fs::write(&marker, manifest_text(files, hashes)).map_err(io_err(&marker))?;
-    stats.removed = count_removed(old, &rels);
-    Ok(stats)
+    let _ = fs::remove_file(&partial);
+    Ok(PublishStats::default())
+}
+
+/// Removes the now-empty folders above a deleted file, up to `root`.
+fn remove_empty_parents(root: &Path, rel: &Path) {
+    let mut cur = rel.parent();
+    while let Some(p) = cur {
+        if p.as_os_str().is_empty() || fs::remove_dir(root.join(p)).is_err() {
+            break;
+        }
+        cur = p.parent();
+    }
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
@@ -346,20 +424,6 @@ fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-fn count_removed(old: &Path, new: &[PathBuf]) -> usize {
-    if !old.is_dir() {
-        return 0;
-    }
-    let new: std::collections::HashSet<&Path> = new.iter().map(PathBuf::as_path).collect();
-    walkdir::WalkDir::new(old)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter_map(|e| e.path().strip_prefix(old).ok().map(Path::to_path_buf))
-        .filter(|rel| rel != Path::new(MARKER) && !new.contains(rel.as_path()))
-        .count()
 }
 
 /// Puts `staging` at `out`; afterwards `staging` holds the old output (if any).

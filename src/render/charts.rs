@@ -597,28 +597,47 @@ pub fn units_by_country(
     id: &str,
     subject: &str,
 ) -> Option<Chart> {
-    let only: Option<BTreeSet<usize>> = awards.map(|a| a.iter().map(|x| x.release).collect());
-    let mut rows: Vec<(&str, String, u64, usize)> = index
-        .by_country
-        .iter()
-        .filter_map(|(code, e)| {
-            let (units, releases) = e
-                .releases
-                .iter()
-                .filter(|(ri, _)| only.as_ref().is_none_or(|s| s.contains(ri)))
-                .fold((0u64, 0usize), |(u, k), (_, x)| {
-                    (u.saturating_add(*x), k + 1)
-                });
-            (releases > 0).then(|| {
+    let mut rows: Vec<(&str, String, u64, usize)> = match awards {
+        None => index
+            .by_country
+            .iter()
+            .map(|(code, e)| {
+                let units = e
+                    .releases
+                    .iter()
+                    .fold(0u64, |u, (_, x)| u.saturating_add(*x));
                 (
                     code.as_str(),
                     iso::country_name(code).unwrap_or(code).to_string(),
                     units,
-                    releases,
+                    e.releases.len(),
                 )
             })
-        })
-        .collect();
+            .collect(),
+        // A subject's chart reads only its own releases, so label and artist
+        // pages cost what they list, not the size of the archive.
+        Some(awards) => {
+            let releases: BTreeSet<usize> = awards.iter().map(|x| x.release).collect();
+            let mut per: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
+            for ri in releases {
+                for (code, units) in index.latest_shipments(ri) {
+                    let e = per.entry(code).or_default();
+                    e.0 = e.0.saturating_add(units);
+                    e.1 += 1;
+                }
+            }
+            per.into_iter()
+                .map(|(code, (units, k))| {
+                    (
+                        code,
+                        iso::country_name(code).unwrap_or(code).to_string(),
+                        units,
+                        k,
+                    )
+                })
+                .collect()
+        }
+    };
     if rows.is_empty() {
         return None;
     }

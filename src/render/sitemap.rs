@@ -18,8 +18,15 @@ const NS: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
 /// Whether an HTML page asks not to be indexed (redirect stubs do); such pages
 /// stay out of the sitemap.
 fn is_noindex(html: &[u8]) -> bool {
-    const NEEDLE: &[u8] = b"<meta name=\"robots\" content=\"noindex";
-    html.windows(NEEDLE.len()).any(|w| w == NEEDLE)
+    const NEEDLE: &str = "<meta name=\"robots\" content=\"noindex";
+    // The tag is in the head: look only there, with std's fast substring search.
+    let head = &html[..html.len().min(16 * 1024)];
+    let head = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
+    };
+    let head = head.split("</head>").next().unwrap_or(head);
+    head.contains(NEEDLE)
 }
 
 /// Site-relative URL paths of the HTML pages among `files`, sorted: every
