@@ -115,6 +115,16 @@ pub fn render(
     root: &Path,
     base_url: Option<&str>,
 ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    render_with_cache(checked, root, base_url, None)
+}
+
+/// [`render`], keeping the search index in `search_cache` between builds.
+pub fn render_with_cache(
+    checked: &Checked,
+    root: &Path,
+    base_url: Option<&str>,
+    search_cache: Option<&Path>,
+) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
     let loaded = &checked.loaded;
     let Some(config) = &loaded.config else {
         return Err(Vec::new());
@@ -135,11 +145,11 @@ pub fn render(
         || config.base_url.clone(),
         crate::config::normalise_base_url,
     );
-    let mut files = render::render_site(&index, &theme, &base_url)?;
+    let mut files = render::render_site(&index, &theme, &base_url, search_cache)?;
     if let Some(dir) = &config.static_dir {
         let generated: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
         let mut diags = Vec::new();
-        for (p, rel) in render::theme::list_files(&root.join(dir)) {
+        for (p, rel) in render::theme::list_files(&root.join(dir), root) {
             if generated.contains(&rel) {
                 diags.push(
                     Diagnostic::error(
@@ -191,6 +201,12 @@ fn output_in_copied_folder(output: &Path, root: &Path, checked: &Checked) -> Opt
         })
 }
 
+/// The search index cache beside the output: `.<name>.search-cache`.
+fn search_cache_path(output: &Path) -> Option<PathBuf> {
+    let name = output.file_name()?.to_string_lossy();
+    Some(output.with_file_name(format!(".{name}.search-cache")))
+}
+
 /// Runs a whole build. The output is replaced only when there is no error.
 pub fn build(opts: &BuildOptions) -> BuildReport {
     let start = Instant::now();
@@ -224,7 +240,8 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
             report.diags.push(d);
         } else {
             let t_render = Instant::now();
-            match render(&checked, &opts.root, opts.base_url.as_deref()) {
+            let cache = search_cache_path(&output);
+            match render_with_cache(&checked, &opts.root, opts.base_url.as_deref(), cache.as_deref()) {
                 Ok(files) => {
                     let t_rendered = t_render.elapsed();
                     report.pages = files

@@ -553,6 +553,35 @@ fn folders_named_in_site_toml_stay_inside_the_site() {
 }
 
 #[test]
+fn static_links_out_of_the_site_are_not_published() {
+    let fx = Fx::valid();
+    let secret = fx.dir.path().join("secret.txt");
+    std::fs::write(&secret, "private key").unwrap();
+    let st = fx.root().join("static");
+    std::os::unix::fs::symlink(&secret, st.join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink("/", st.join("disk")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", st.join("hostname")).unwrap();
+    // A link to a file inside the site is fine.
+    std::os::unix::fs::symlink("../content/pages/about.md", st.join("about.md")).unwrap();
+    let out = run_with_timeout(
+        build_cmd(fx.root(), &fx.out(), &[]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let files = html::files(&fx.out());
+    assert!(files.contains(&"about.md".to_string()), "{files:?}");
+    assert!(files.contains(&"favicon.svg".to_string()), "{files:?}");
+    for f in &files {
+        assert!(
+            !f.starts_with("leak") && !f.starts_with("disk") && !f.starts_with("hostname"),
+            "{f} was published"
+        );
+        let bytes = std::fs::read(fx.out().join(f)).unwrap();
+        assert!(!bytes.windows(11).any(|w| w == b"private key"), "{f}");
+    }
+}
+
+#[test]
 fn an_output_inside_the_static_folder_is_refused() {
     let fx = Fx::valid();
     let out = fx.root().join("static/site");

@@ -368,7 +368,7 @@ pub fn template_sources(root: &Path, theme_dir: Option<&Path>) -> Sources {
         );
     }
     if let Some(dir) = theme_dir {
-        for (p, rel) in list_files(&root.join(dir).join("templates")) {
+        for (p, rel) in list_files(&root.join(dir).join("templates"), root) {
             if let Ok(text) = std::fs::read_to_string(&p) {
                 sources.insert(dir.join("templates").join(rel), text.into());
             }
@@ -419,7 +419,7 @@ impl Theme {
             }
             let mut unreadable = Vec::new();
             let mut named: Vec<(String, Arc<str>)> = Vec::new();
-            for (p, rel) in list_files(&base.join("templates")) {
+            for (p, rel) in list_files(&base.join("templates"), root) {
                 match std::fs::read_to_string(&p) {
                     Ok(text) => named.push((format!("{SITE_PREFIX}{rel}"), text.into())),
                     Err(e) => unreadable.push(
@@ -437,7 +437,7 @@ impl Theme {
                 tera.add_raw_templates(named.iter().map(|(n, t)| (n.as_str(), &**t)))
                     .map_err(|e| names.diagnostics(&e, None))?;
             }
-            for (p, rel) in list_files(&base.join("static")) {
+            for (p, rel) in list_files(&base.join("static"), root) {
                 let bytes = std::fs::read(&p).map_err(|e| {
                     vec![
                         Diagnostic::error("unreadable", format!("cannot read theme file: {e}"))
@@ -498,16 +498,25 @@ impl Theme {
 }
 
 /// Files below `dir` as (full path, '/'-separated relative path), sorted; none if absent.
-pub fn list_files(dir: &Path) -> Vec<(PathBuf, String)> {
+///
+/// A symbolic link is listed only when it leads to a file inside the site
+/// `root`: a link to `/` is never walked, and one to a file elsewhere on the
+/// machine (a key, a password file) never ends up published.
+pub fn list_files(dir: &Path, root: &Path) -> Vec<(PathBuf, String)> {
     if !dir.is_dir() {
         return Vec::new();
     }
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let mut out: Vec<(PathBuf, String)> = walkdir::WalkDir::new(dir)
-        .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            e.file_type().is_file()
+                || (e.path_is_symlink()
+                    && std::fs::canonicalize(e.path())
+                        .is_ok_and(|t| t.starts_with(&root) && t.is_file()))
+        })
         .filter_map(|e| {
             let rel = e.path().strip_prefix(dir).ok()?;
             let parts: Vec<String> = rel
