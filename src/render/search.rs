@@ -28,6 +28,11 @@ pub const BUNDLE_DIR: &str = "pagefind";
 /// page's `lang`.
 const INDEX_LANGUAGE: &str = "unknown";
 
+/// At most this many fragment files (the data shown per result): past it Pagefind
+/// groups records into shared files, so a 100,000-release archive publishes a few
+/// thousand small files rather than one per record.
+const MAX_FRAGMENT_FILES: u32 = 2000;
+
 /// Sort key of a record with no award: sorts after every dated one when newest first.
 const NO_DATE: &str = "0000-00-00";
 
@@ -40,7 +45,7 @@ pub const FILTER_COUNTRY: &str = "country";
 pub const FILTER_FORMAT: &str = "format";
 
 /// One search record: a page, the words that find it, and how to filter and sort it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchRecord {
     /// Site-relative URL ("releases/x/"); pagefind.js prefixes the site's base path.
     pub url: String,
@@ -381,6 +386,7 @@ pub fn bundle(records: &[SearchRecord]) -> Result<Vec<OutFile>, Box<Diagnostic>>
     let files = rt.block_on(async {
         let options = PagefindServiceConfig::builder()
             .force_language(language.clone())
+            .max_fragments(MAX_FRAGMENT_FILES)
             .build();
         let mut pf = PagefindIndex::new(Some(options)).map_err(|e| search_error("options", e))?;
         for r in records {
@@ -414,6 +420,82 @@ pub fn bundle(records: &[SearchRecord]) -> Result<Vec<OutFile>, Box<Diagnostic>>
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// Key of a search index: what was indexed and by which indexer.
+fn cache_key(records: &[SearchRecord]) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(b"impala-awards search v1 ");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(INDEX_LANGUAGE.as_bytes());
+    h.update(&serde_json::to_vec(records).unwrap_or_default());
+    h.finalize().to_hex().to_string()
+}
+
+/// Reads a cached bundle: a header line `impala-search <key> <count>`, then per
+/// file a line `<path-len> <bytes-len>` followed by the path and the bytes.
+fn read_cache(path: &std::path::Path, key: &str) -> Option<Vec<OutFile>> {
+    let data = std::fs::read(path).ok()?;
+    let mut rest = data.as_slice();
+    fn line(rest: &mut &[u8]) -> Option<String> {
+        let nl = rest.iter().position(|&b| b == b'\n')?;
+        let l = String::from_utf8(rest[..nl].to_vec()).ok()?;
+        *rest = &rest[nl + 1..];
+        Some(l)
+    }
+    let header = line(&mut rest)?;
+    let mut parts = header.split(' ');
+    if parts.next()? != "impala-search" || parts.next()? != key {
+        return None;
+    }
+    let count: usize = parts.next()?.parse().ok()?;
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let sizes = line(&mut rest)?;
+        let (p, b) = sizes.split_once(' ')?;
+        let (p, b): (usize, usize) = (p.parse().ok()?, b.parse().ok()?);
+        if rest.len() < p + b {
+            return None;
+        }
+        let path = String::from_utf8(rest[..p].to_vec()).ok()?;
+        out.push(OutFile {
+            path,
+            bytes: rest[p..p + b].to_vec(),
+        });
+        rest = &rest[p + b..];
+    }
+    Some(out)
+}
+
+/// Writes a bundle to the cache; a failure only costs the next build time.
+fn write_cache(path: &std::path::Path, key: &str, files: &[OutFile]) {
+    let mut data = format!("impala-search {key} {}\n", files.len()).into_bytes();
+    for f in files {
+        data.extend_from_slice(format!("{} {}\n", f.path.len(), f.bytes.len()).as_bytes());
+        data.extend_from_slice(f.path.as_bytes());
+        data.extend_from_slice(&f.bytes);
+    }
+    let tmp = path.with_extension("tmp");
+    if std::fs::write(&tmp, data).is_ok() && std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// [`bundle`], reusing the index kept in `cache` when the records are the same.
+pub fn bundle_cached(
+    records: &[SearchRecord],
+    cache: Option<&std::path::Path>,
+) -> Result<Vec<OutFile>, Box<Diagnostic>> {
+    let Some(cache) = cache else {
+        return bundle(records);
+    };
+    let key = cache_key(records);
+    if let Some(files) = read_cache(cache, &key) {
+        return Ok(files);
+    }
+    let files = bundle(records)?;
+    write_cache(cache, &key, &files);
+    Ok(files)
 }
 
 /// Whether a bundle file is one pagefind.js loads (its UI bundles are not).
