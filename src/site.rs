@@ -241,7 +241,12 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
         } else {
             let t_render = Instant::now();
             let cache = search_cache_path(&output);
-            match render_with_cache(&checked, &opts.root, opts.base_url.as_deref(), cache.as_deref()) {
+            match render_with_cache(
+                &checked,
+                &opts.root,
+                opts.base_url.as_deref(),
+                cache.as_deref(),
+            ) {
                 Ok(files) => {
                     let t_rendered = t_render.elapsed();
                     report.pages = files

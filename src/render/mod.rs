@@ -80,10 +80,15 @@ impl Job {
 }
 
 /// Renders every page of the site. Errors (template problems) are diagnostics.
+///
+/// `search_cache` names a file where the search index is kept between builds:
+/// pagefind indexing is the slowest step, and most builds do not change what
+/// is searched.
 pub fn render_site(
     index: &Index<'_>,
     theme: &Theme,
     base_url: &str,
+    search_cache: Option<&std::path::Path>,
 ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
     let mut views = Views::new(index);
     views.base = base_path(base_url);
@@ -114,12 +119,21 @@ pub fn render_site(
     // The search index builds on its own thread while the pages render.
     let search_records = search::records(index);
     let search_facets = search::facets(index, &search_records);
-    let search_bundle = std::thread::spawn(move || search::bundle(&search_records));
+    let search_cache = search_cache.map(std::path::Path::to_path_buf);
+    let search_bundle = std::thread::spawn(move || {
+        let t = std::time::Instant::now();
+        let b = search::bundle_cached(&search_records, search_cache.as_deref());
+        if std::env::var_os("IMPALA_TIMINGS").is_some() {
+            eprintln!("timings: search index {:.2?}", t.elapsed());
+        }
+        b
+    });
 
     let mut jobs: Vec<Job> = Vec::new();
     jobs.push(job("search/".into(), "search.html", "Search").with("facets", &search_facets));
     jobs.push(
-        job("stats/".into(), "stats.html", "Statistics").with("charts", &charts::site_charts(index)),
+        job("stats/".into(), "stats.html", "Statistics")
+            .with("charts", &charts::site_charts(index)),
     );
     let latest: Vec<_> = views.all_rows().iter().take(12).collect();
     jobs.push(
@@ -243,10 +257,10 @@ pub fn render_site(
         );
     }
     for p in &index.pages {
-        jobs.push(
-            job(format!("{}/", p.slug), "page.html", &p.title)
-                .with("content_html", &markdown::to_html_under(&p.body, &site.base)),
-        );
+        jobs.push(job(format!("{}/", p.slug), "page.html", &p.title).with(
+            "content_html",
+            &markdown::to_html_under(&p.body, &site.base),
+        ));
     }
     // A renamed release keeps its published links: a redirect page at each former slug.
     for r in &index.releases {
@@ -314,11 +328,9 @@ pub fn render_site(
         return Err(errors.into_values().collect());
     }
     files.extend(theme.static_files());
-    files.extend(feeds::files(index, base_url));
-    files.extend(data::files(index, base_url).map_err(|d| vec![*d])?);
-    // Last, so the sitemap lists every page rendered above.
-    let sitemaps = sitemap::files(&files, base_url, sitemap::MAX_URLS);
-    files.extend(sitemaps);
+    if std::env::var_os("IMPALA_TIMINGS").is_some() {
+        eprintln!("timings: pages rendered");
+    }
     let bundle = search_bundle.join().map_err(|_| {
         vec![Diagnostic::error(
             "search-index",
@@ -326,6 +338,11 @@ pub fn render_site(
         )]
     })?;
     files.extend(bundle.map_err(|d| vec![*d])?);
+    files.extend(feeds::files(index, base_url));
+    files.extend(data::files(index, base_url).map_err(|d| vec![*d])?);
+    // Last, so the sitemap lists every page rendered above.
+    let sitemaps = sitemap::files(&files, base_url, sitemap::MAX_URLS);
+    files.extend(sitemaps);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
