@@ -732,7 +732,7 @@ mod tests {
         assert_eq!(nice_axis(3), (3, 1));
         assert_eq!(nice_axis(7), (8, 2));
         assert_eq!(nice_axis(23), (25, 5));
-        assert_eq!(nice_axis(120), (200, 50));
+        assert_eq!(nice_axis(120), (150, 50));
     }
 
     #[test]
