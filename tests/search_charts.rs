@@ -294,7 +294,7 @@ fn row(tr: &str) -> (String, Vec<String>) {
 fn chart(html: &str, id: &str) -> ChartParts {
     let sec = between(
         html,
-        &format!("<section class=\"chart\" aria-labelledby=\"{id}-h\">"),
+        &format!("<section class=\"chart\" id=\"{id}\">"),
         "</section>",
     );
     let svg = between(sec, "<svg", "</svg>");
@@ -547,7 +547,7 @@ parent = "aurora-music-group"
     let html = read(&out, "stats/index.html");
     let svg = between(
         &html,
-        "<section class=\"chart\" aria-labelledby=\"chart-labels-h\">",
+        "<section class=\"chart\" id=\"chart-labels\">",
         "</svg>",
     );
     assert!(

@@ -275,7 +275,7 @@ pub fn records(index: &Index<'_>) -> Vec<SearchRecord> {
                 kind: "Label",
                 title: &l.name.value,
                 detail: format!(
-                    "Label · {country} · {}, {}",
+                    "{country} · {}, {}",
                     plural(e.releases.len(), "release", "releases"),
                     plural(e.awards_with_imprints.len(), "award", "awards")
                 ),
@@ -298,7 +298,7 @@ pub fn records(index: &Index<'_>) -> Vec<SearchRecord> {
                 kind: "Artist",
                 title: &a.name,
                 detail: format!(
-                    "Artist · {}, {}",
+                    "{}, {}",
                     plural(a.releases.len(), "release", "releases"),
                     plural(a.awards.len(), "award", "awards")
                 ),

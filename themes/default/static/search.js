@@ -97,7 +97,9 @@ async function showMore(gen) {
 }
 
 async function run() {
+  window.clearTimeout(timer);
   const gen = ++generation;
+  delete list.dataset.query;
   const p = params();
   saveState(p);
   const empty = !p.q && Object.keys(p.filters).length === 0 && !p.sortValue;
@@ -107,6 +109,7 @@ async function run() {
     list.replaceChildren();
     more.hidden = true;
     status.textContent = "Type a name, or choose a filter.";
+    list.dataset.query = "";
     return;
   }
   status.textContent = "Searching…";
