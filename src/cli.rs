@@ -84,6 +84,21 @@ enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Write a synthetic archive of N releases (for benchmarks).
+    #[command(hide = true)]
+    Gen {
+        /// Folder to create.
+        out: PathBuf,
+        /// Number of releases.
+        #[arg(long, default_value_t = 1000)]
+        releases: usize,
+        /// Seed: the same seed gives the same archive.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write an equivalent Hugo site into this folder.
+        #[arg(long)]
+        hugo: Option<PathBuf>,
+    },
 }
 
 /// Prints diagnostics to stderr; returns (errors, warnings) with warnings
@@ -124,6 +139,21 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let today = impala_awards::check::build_date();
     match cli.command {
+        Command::Gen {
+            out,
+            releases,
+            seed,
+            hugo,
+        } => match impala_awards::synth::generate(&out, releases, seed, today, hugo.as_deref()) {
+            Ok(()) => {
+                eprintln!("wrote {releases} synthetic releases into {}", out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", out.display());
+                ExitCode::from(1)
+            }
+        },
         Command::Serve {
             root,
             port,
@@ -157,7 +187,10 @@ pub fn main() -> ExitCode {
             let (errors, warnings) = report(&mut out.diags, &out.sources, &common);
             if out.written {
                 if let Some(p) = &out.path {
-                    println!("{}", impala_awards::new::shown_path(&common.root, p).display());
+                    println!(
+                        "{}",
+                        impala_awards::new::shown_path(&common.root, p).display()
+                    );
                 }
                 eprintln!("{}", out.summary);
                 if out.preexisting.0 > 0 {

@@ -16,4 +16,5 @@ pub mod schema;
 pub mod serve;
 pub mod site;
 pub mod slug;
+pub mod synth;
 pub mod tiers;

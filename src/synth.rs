@@ -196,7 +196,7 @@ pub fn generate(
         }
         let mut title = format!("{} {}", rng.pick(WORDS), rng.pick(WORDS));
         // Same artist, title and format twice is an error in real records too.
-        if !seen.insert((names[0].clone(), slugify(&title))) {
+        if !seen.insert((slugify(&names[0]), slugify(&title))) {
             title = format!("{title} Vol. {i}");
         }
         let slug = format!("{}-{}-{i}", slugify(&names[0]), slugify(&title));

@@ -427,7 +427,9 @@ fn cache_key(records: &[SearchRecord]) -> String {
     let mut h = blake3::Hasher::new();
     h.update(b"impala-awards search v1 ");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // Every setting `bundle` passes to pagefind belongs in the key.
     h.update(INDEX_LANGUAGE.as_bytes());
+    h.update(&MAX_FRAGMENT_FILES.to_le_bytes());
     h.update(&serde_json::to_vec(records).unwrap_or_default());
     h.finalize().to_hex().to_string()
 }
