@@ -86,7 +86,11 @@ def main():
         reps = a.reps if n < 100000 else 1
 
         def full():
-            shutil.rmtree(out, ignore_errors=True)
+            # A cold build: no previous output, buffer or search cache.
+            for d in (out, os.path.join(work, f".out-{n}.prev")):
+                shutil.rmtree(d, ignore_errors=True)
+            if os.path.exists(os.path.join(work, f".out-{n}.search-cache")):
+                os.remove(os.path.join(work, f".out-{n}.search-cache"))
             return run([binary, "build", "--root", site, "--output", out], env=env)
         w_full, c_full, err = best(full, reps)
         m = re.search(r"built (\d+) pages", err)

@@ -136,6 +136,11 @@ impl Sources {
         self.files.extend(other.files);
     }
 
+    /// Every file path held.
+    pub fn paths(&self) -> Vec<&Path> {
+        self.files.keys().map(PathBuf::as_path).collect()
+    }
+
     /// The text of `path`, if known.
     pub fn get(&self, path: &Path) -> Option<&str> {
         self.files.get(path).map(|s| &**s)

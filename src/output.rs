@@ -56,8 +56,13 @@ fn read_manifest(out: &Path) -> Manifest {
         .collect()
 }
 
-fn manifest_text(files: &[OutFile], hashes: &[String]) -> String {
+fn manifest_text(files: &[OutFile], hashes: &[String], input_key: Option<&str>) -> String {
     let mut s = String::from("# Written by impala-awards; a build replaces this whole folder.\n");
+    if let Some(k) = input_key {
+        s.push_str("# input ");
+        s.push_str(k);
+        s.push('\n');
+    }
     for (f, h) in files.iter().zip(hashes) {
         s.push_str(h);
         s.push(' ');
@@ -171,6 +176,37 @@ fn safe_relative(path: &str) -> Result<PathBuf, PublishError> {
 
 /// Replaces the contents of `out` with `files`, atomically.
 pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishError> {
+    publish_keyed(out, files, None)
+}
+
+/// The paths of the site in `out` when it was built from inputs whose key is
+/// `input_key` and still holds exactly the files it was built with; `None` otherwise.
+///
+/// Output is a pure function of the inputs, so a build whose input key is
+/// unchanged has nothing to render.
+pub fn up_to_date(out: &Path, input_key: &str) -> Option<Vec<String>> {
+    let text = fs::read_to_string(out.join(MARKER)).ok()?;
+    let mut lines = text.lines();
+    let _header = lines.next()?;
+    if lines.next()? != format!("# input {input_key}") {
+        return None;
+    }
+    let paths: Vec<String> = lines
+        .filter_map(|l| l.split_once(' '))
+        .map(|(_, p)| p.to_string())
+        .collect();
+    let intact = paths.iter().all(|p| {
+        safe_relative(p).is_ok() && fs::symlink_metadata(out.join(p)).is_ok_and(|m| m.is_file())
+    }) && count_entries(out) == paths.len() + 1;
+    intact.then_some(paths)
+}
+
+/// [`publish`], recording `input_key` (see [`up_to_date`]) in the output.
+pub fn publish_keyed(
+    out: &Path,
+    files: &[OutFile],
+    input_key: Option<&str>,
+) -> Result<PublishStats, PublishError> {
     let out = absolute(out);
     let parent = out.parent().ok_or_else(|| PublishError::Unsafe {
         path: out.clone(),
@@ -202,6 +238,15 @@ pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishErr
         })
         && count_entries(&out) == files.len() + 1
     {
+        // Record the new input key so the next build can skip rendering.
+        if let Some(k) = input_key
+            && up_to_date(&out, k).is_none()
+        {
+            let tmp = out.join(format!("{MARKER}.tmp"));
+            let marker = out.join(MARKER);
+            fs::write(&tmp, manifest_text(files, &hashes, input_key)).map_err(io_err(&tmp))?;
+            fs::rename(&tmp, &marker).map_err(io_err(&marker))?;
+        }
         return Ok(PublishStats {
             written: 0,
             unchanged: files.len(),
@@ -218,7 +263,7 @@ pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishErr
     } else {
         parent.join(format!(".{name}.staging-{}", std::process::id()))
     };
-    let mut stats = match stage(&staging, files, &hashes) {
+    let mut stats = match stage(&staging, files, &hashes, input_key) {
         Ok(s) => s,
         Err(e) => {
             // A half-updated buffer keeps its "partial" marker and is redone next time.
@@ -320,7 +365,12 @@ fn process_alive(_pid: u32) -> bool {
 
 /// Brings the buffer `dir` to exactly `files`: writes what its manifest says
 /// differs, deletes what is no longer built, and ends with the new manifest.
-fn stage(dir: &Path, files: &[OutFile], hashes: &[String]) -> Result<PublishStats, PublishError> {
+fn stage(
+    dir: &Path,
+    files: &[OutFile],
+    hashes: &[String],
+    input_key: Option<&str>,
+) -> Result<PublishStats, PublishError> {
     let rels: Vec<PathBuf> = files
         .iter()
         .map(|f| safe_relative(&f.path))
@@ -343,28 +393,6 @@ fn stage(dir: &Path, files: &[OutFile], hashes: &[String]) -> Result<PublishStat
         {
             let _ = fs::remove_file(dir.join(&rel));
             remove_empty_parents(dir, &rel);
-        }
-    }
-    // Anything in the buffer that no manifest lists (a partial run, a stray
-    // file) is not trusted: drop it unless the new site has the same path.
-    if old.is_empty() {
-        for e in walkdir::WalkDir::new(dir)
-            .min_depth(1)
-            .contents_first(true)
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let Ok(rel) = e.path().strip_prefix(dir) else {
-                continue;
-            };
-            if rel == Path::new(PARTIAL) {
-                continue;
-            }
-            if e.file_type().is_dir() {
-                let _ = fs::remove_dir(e.path());
-            } else if !new_paths.contains(rel) || e.path_is_symlink() {
-                let _ = fs::remove_file(e.path());
-            }
         }
     }
     let mut dirs: Vec<&Path> = rels.iter().filter_map(|r| r.parent()).collect();
@@ -400,8 +428,30 @@ fn stage(dir: &Path, files: &[OutFile], hashes: &[String]) -> Result<PublishStat
     for o in outcomes {
         o?;
     }
+    // Anything in the buffer that the new site does not have (a partial run,
+    // a stray file, a link) goes, so the buffer holds exactly the new site.
+    if old.is_empty() || count_entries(dir) != files.len() + 1 {
+        for e in walkdir::WalkDir::new(dir)
+            .min_depth(1)
+            .contents_first(true)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let Ok(rel) = e.path().strip_prefix(dir) else {
+                continue;
+            };
+            if rel == Path::new(PARTIAL) {
+                continue;
+            }
+            if e.file_type().is_dir() {
+                let _ = fs::remove_dir(e.path());
+            } else if !new_paths.contains(rel) || e.path_is_symlink() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
     let marker = dir.join(MARKER);
-    fs::write(&marker, manifest_text(files, hashes)).map_err(io_err(&marker))?;
+    fs::write(&marker, manifest_text(files, hashes, input_key)).map_err(io_err(&marker))?;
     let _ = fs::remove_file(&partial);
     Ok(PublishStats::default())
 }

@@ -201,6 +201,37 @@ fn output_in_copied_folder(output: &Path, root: &Path, checked: &Checked) -> Opt
         })
 }
 
+/// A hash of everything a build's output depends on: this program, the
+/// options, the build date and every input file. `None` when one cannot be read.
+fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
+    let mut h = blake3::Hasher::new();
+    h.update(&std::fs::read(std::env::current_exe().ok()?).ok()?);
+    let base = opts
+        .base_url
+        .as_deref()
+        .map(crate::config::normalise_base_url)
+        .unwrap_or_default();
+    h.update(format!("{base}\0{}\0", opts.today).as_bytes());
+    let config = checked.loaded.config.as_ref()?;
+    let mut inputs = checked.loaded.sources.paths();
+    inputs.sort();
+    for p in inputs {
+        h.update(p.to_string_lossy().as_bytes());
+        h.update(b"\0");
+        h.update(checked.loaded.sources.get(p).unwrap_or("").as_bytes());
+        h.update(b"\0");
+    }
+    // Theme overrides and static files are read at render time: hash them too.
+    for dir in [&config.theme, &config.static_dir].into_iter().flatten() {
+        for (full, rel) in render::theme::list_files(&opts.root.join(dir), &opts.root) {
+            h.update(rel.as_bytes());
+            h.update(b"\0");
+            h.update(&std::fs::read(full).ok()?);
+        }
+    }
+    Some(h.finalize().to_hex().to_string())
+}
+
 /// The search index cache beside the output: `.<name>.search-cache`.
 fn search_cache_path(output: &Path) -> Option<PathBuf> {
     let name = output.file_name()?.to_string_lossy();
@@ -240,6 +271,24 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
             report.diags.push(d);
         } else {
             let t_render = Instant::now();
+            let key = input_key(&checked, opts);
+            if let Some(paths) = key.as_deref().and_then(|k| output::up_to_date(&output, k)) {
+                report.pages = paths
+                    .iter()
+                    .filter(|p| p.ends_with("index.html") || *p == "404.html")
+                    .count();
+                report.files = paths.len();
+                report.publish = Some(PublishStats {
+                    written: 0,
+                    unchanged: paths.len(),
+                    removed: 0,
+                });
+                let Checked { loaded, diags } = checked;
+                report.diags = diags;
+                report.sources = loaded.sources;
+                report.elapsed = start.elapsed();
+                return report;
+            }
             let cache = search_cache_path(&output);
             match render_with_cache(
                 &checked,
@@ -255,7 +304,7 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
                         .count();
                     report.files = files.len();
                     let t_publish = Instant::now();
-                    match output::publish(&output, &files) {
+                    match output::publish_keyed(&output, &files, key.as_deref()) {
                         Ok(stats) => {
                             report.publish = Some(stats);
                             // Stage timings for profiling: IMPALA_TIMINGS=1.
