@@ -24,6 +24,7 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 use crate::config::CONFIG_FILE;
 use crate::diagnostics::{self, Diagnostic, MessageFormat, Sources};
 use crate::render::OutFile;
+use crate::render::escape;
 use crate::site;
 
 /// The port `serve` listens on unless told otherwise.
@@ -219,22 +220,6 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Escapes text for HTML content and attribute values.
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The overlay listing a failed build's problems, every one escaped.
 fn overlay_html(diags: &[Diagnostic], sources: &Sources) -> String {
     let (errors, warnings) = diagnostics::counts(diags);
@@ -253,7 +238,7 @@ fn overlay_html(diags: &[Diagnostic], sources: &Sources) -> String {
          </div></div>",
         plural(errors, "error", "errors"),
         plural(warnings, "warning", "warnings"),
-        escape_html(&text.join("\n\n")),
+        escape::html(&text.join("\n\n")),
     )
 }
 

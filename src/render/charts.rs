@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::escape;
 use super::views;
 use crate::config::fmt_units;
 use crate::index::{AwardRef, Index};
@@ -64,22 +65,6 @@ pub struct ChartRow {
     pub cells: Vec<String>,
 }
 
-/// Escapes text for SVG/HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A fixed-precision number for SVG coordinates (deterministic, short).
 fn n(x: f64) -> String {
     let s = format!("{x:.1}");
@@ -131,8 +116,8 @@ fn svg_open(id: &str, title: &str, desc: &str, height: f64) -> String {
          <title id=\"{id}-title\">{t}</title><desc id=\"{id}-desc\">{d}</desc>",
         w = n(WIDTH),
         h = n(height),
-        t = esc(title),
-        d = esc(desc),
+        t = escape::html(title),
+        d = escape::html(desc),
     )
 }
 
@@ -235,7 +220,7 @@ pub fn awards_by_year(
             n(ly - 12.0),
             n(lx + 22.0),
             n(ly + 1.0),
-            esc(&name)
+            escape::html(&name)
         );
         lx += w;
     }
@@ -292,7 +277,7 @@ pub fn awards_by_year(
                     n(y0),
                     n(bar_w),
                     n(c as f64 * scale),
-                    esc(&tier_name(index, r)),
+                    escape::html(&tier_name(index, r)),
                 );
                 acc += c;
             }
@@ -423,14 +408,14 @@ fn hbars(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
              <text x=\"{}\" y=\"{}\">{}</text>",
             n(left - 8.0),
             n(y + row_h / 2.0 + 4.5),
-            esc(&clip(&b.label, (label_w / (FONT * 0.58)) as usize)),
+            escape::html(&clip(&b.label, (label_w / (FONT * 0.58)) as usize)),
             n(left),
             n(y + 4.0),
             n(w),
             n(row_h - 8.0),
             n(left + w + 6.0),
             n(y + row_h / 2.0 + 4.5),
-            esc(&b.value_text),
+            escape::html(&b.value_text),
         );
     }
     let _ = write!(
@@ -737,7 +722,6 @@ mod tests {
 
     #[test]
     fn escapes_and_formats() {
-        assert_eq!(esc("<a & \"b\">'"), "&lt;a &amp; &quot;b&quot;&gt;&#39;");
         assert_eq!(n(3.0), "3");
         assert_eq!(n(2.26), "2.3");
         assert_eq!(percent(1, 3), "33.3%");

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::OutFile;
+use super::escape;
 use super::views::{label_path, release_path, tier_path};
 use crate::index::{AwardRef, Index};
 use crate::records::join_names;
@@ -58,25 +59,6 @@ pub fn tier_feed(name: &str, id: &str) -> FeedLink {
     }
 }
 
-/// Escapes text for XML content and attribute values. Characters XML 1.0 cannot
-/// hold at all (most C0 controls) become U+FFFD rather than breaking the feed.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// RFC 3339 time of an award: its first possible day at midnight UTC.
 fn award_time(index: &Index<'_>, a: &AwardRef) -> String {
     format!("{}T00:00:00Z", index.date(a).first_day().format("%Y-%m-%d"))
@@ -106,7 +88,7 @@ fn render(index: &Index<'_>, base_url: &str, spec: &Spec<'_>, fallback_updated: 
     let updated = entries
         .first()
         .map_or_else(|| fallback_updated.to_string(), |a| award_time(index, a));
-    let e = xml_escape;
+    let e = escape::xml;
     let mut x = String::with_capacity(1024 + entries.len() * 900);
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     let _ = writeln!(
@@ -146,7 +128,7 @@ fn render(index: &Index<'_>, base_url: &str, spec: &Spec<'_>, fallback_updated: 
 }
 
 fn entry(x: &mut String, index: &Index<'_>, base_url: &str, a: &AwardRef) {
-    let e = xml_escape;
+    let e = escape::xml;
     let r = index.releases[a.release];
     let award = &r.awards[a.award];
     let tier = index.config.tiers.tier(&award.tier.value).map(|(_, t)| t);
@@ -250,19 +232,4 @@ pub fn files(index: &Index<'_>, base_url: &str) -> Vec<OutFile> {
             bytes: render(index, base_url, s, &fallback).into_bytes(),
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup_and_drops_what_xml_cannot_hold() {
-        assert_eq!(
-            xml_escape("<a href=\"x\">R&B's</a>"),
-            "&lt;a href=&quot;x&quot;&gt;R&amp;B&apos;s&lt;/a&gt;"
-        );
-        assert_eq!(xml_escape("a\u{1}b\tc"), "a\u{FFFD}b\tc");
-        assert_eq!(xml_escape("Mørketid"), "Mørketid");
-    }
 }

@@ -2,6 +2,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod escape;
 pub mod feeds;
 pub mod markdown;
 pub mod search;

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::OutFile;
-use super::feeds::xml_escape;
+use super::escape;
 
 /// URLs per sitemap file allowed by the protocol.
 pub const MAX_URLS: usize = 50_000;
@@ -53,7 +53,7 @@ fn urlset(base_url: &str, paths: &[String]) -> String {
         let _ = writeln!(
             x,
             "  <url><loc>{}</loc></url>",
-            xml_escape(&loc(base_url, p))
+            escape::xml(&loc(base_url, p))
         );
     }
     x.push_str("</urlset>\n");
@@ -95,7 +95,7 @@ pub fn sitemaps(base_url: &str, pages: &[String], limit: usize) -> Vec<OutFile> 
         let _ = writeln!(
             index,
             "  <sitemap><loc>{}</loc></sitemap>",
-            xml_escape(&format!("{base_url}{path}"))
+            escape::xml(&format!("{base_url}{path}"))
         );
         out.push(OutFile {
             path,

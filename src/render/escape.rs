@@ -1,0 +1,61 @@
+//! Escaping of record text for the markup the generator writes by hand (SVG
+//! charts, Atom feeds, sitemaps, the dev server's error overlay): one place, so
+//! every writer escapes the same characters the same way.
+//!
+//! Templates do not use this: tera escapes their output itself.
+
+/// Escapes text for HTML or SVG content and attribute values (`&`, `<`, `>`,
+/// `"` and `'`).
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for XML content and attribute values. Characters XML 1.0 cannot
+/// hold at all (most C0 controls) become U+FFFD rather than breaking the document.
+pub fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_markup_and_quotes() {
+        assert_eq!(html("<a & \"b\">'"), "&lt;a &amp; &quot;b&quot;&gt;&#39;");
+    }
+
+    #[test]
+    fn xml_escapes_markup_and_drops_what_xml_cannot_hold() {
+        assert_eq!(
+            xml("<a href=\"x\">R&B's</a>"),
+            "&lt;a href=&quot;x&quot;&gt;R&amp;B&apos;s&lt;/a&gt;"
+        );
+        assert_eq!(xml("a\u{1}b\tc"), "a\u{FFFD}b\tc");
+        assert_eq!(xml("Mørketid"), "Mørketid");
+    }
+}
