@@ -7,6 +7,18 @@
 /// Escapes text for HTML or SVG content and attribute values (`&`, `<`, `>`,
 /// `"` and `'`).
 pub fn html(s: &str) -> String {
+    escape(s, "&#39;", false)
+}
+
+/// Escapes text for XML content and attribute values. Characters XML 1.0 cannot
+/// hold at all (most C0 controls) become U+FFFD rather than breaking the document.
+pub fn xml(s: &str) -> String {
+    escape(s, "&apos;", true)
+}
+
+/// Escapes the five markup characters, `'` as `apos`; with `xml_chars_only`,
+/// replaces the characters XML 1.0 forbids by U+FFFD.
+fn escape(s: &str, apos: &str, xml_chars_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
         match c {
@@ -14,26 +26,11 @@ pub fn html(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Escapes text for XML content and attribute values. Characters XML 1.0 cannot
-/// hold at all (most C0 controls) become U+FFFD rather than breaking the document.
-pub fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
+            '\'' => out.push_str(apos),
             '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if xml_chars_only && ((c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}') => {
+                out.push('\u{FFFD}')
+            }
             c => out.push(c),
         }
     }
