@@ -6,15 +6,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Site;
+use common::browser::{Server, browser_or_skip, run_node};
 use serde_json::Value;
 
 const BASE: &str = "https://awards.example.org/";
@@ -1002,102 +998,6 @@ fn awards_table_lists_every_award_without_javascript() {
 
 // ------------------------------------------- /awards/ in a real browser
 
-/// A static file server for `root` on 127.0.0.1, stopped when dropped.
-struct Server {
-    base: String,
-    stop: Arc<AtomicBool>,
-    addr: std::net::SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(root: PathBuf) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if flag.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(stream) = conn {
-                    let root = root.clone();
-                    std::thread::spawn(move || serve_one(stream, &root));
-                }
-            }
-        });
-        Server {
-            base: format!("http://{addr}/"),
-            stop,
-            addr,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve_one(stream: TcpStream, root: &Path) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(&stream);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if line == "\r\n" || line == "\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let mut file = root.to_path_buf();
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        if seg == ".." || seg.contains('\\') {
-            file = root.join("404.html");
-            break;
-        }
-        file.push(seg);
-    }
-    if file.is_dir() {
-        file.push("index.html");
-    }
-    let (status, file) = if file.is_file() {
-        ("200 OK", file)
-    } else {
-        ("404 Not Found", root.join("404.html"))
-    };
-    let kind = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "svg" => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
-    let body = std::fs::read(&file).unwrap_or_default();
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let mut w = &stream;
-    let _ = w.write_all(head.as_bytes());
-    let _ = w.write_all(&body);
-    let _ = w.flush();
-}
-
 #[derive(serde::Deserialize, Debug)]
 struct TableRun {
     steps: Vec<TableStep>,
@@ -1123,61 +1023,18 @@ fn row_ids(ids: &[&str]) -> Vec<String> {
 
 #[test]
 fn awards_table_sorts_filters_and_shares_its_state_in_a_browser() {
-    let browser = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
-    if !browser.is_file() {
-        assert!(
-            !ci,
-            "CI is set but there is no browser at {}",
-            browser.display()
-        );
-        eprintln!(
-            "SKIPPED: no browser at {} (apt-get install -y chromium, or set CHROMIUM)",
-            browser.display()
-        );
+    let Some(browser) =
+        browser_or_skip("awards_table_sorts_filters_and_shares_its_state_in_a_browser")
+    else {
         return;
-    }
-    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    assert!(
-        scripts.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed: run `npm ci` in {}",
-        scripts.display()
-    );
+    };
     let b = fixture();
     let server = Server::start(b.dir());
-    let mut child = Command::new("node")
-        .arg(scripts.join("awards.mjs"))
-        .arg(&server.base)
-        .env("CHROMIUM", &browser)
-        .current_dir(&scripts)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run node (install Node.js)");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait for node") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the browser run took more than 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_string(&mut stdout);
-    }
-    if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_string(&mut stderr);
-    }
-    assert!(
-        status.success(),
-        "node failed: {status}\n{stderr}\n{stdout}"
+    let stdout = run_node(
+        "awards.mjs",
+        &[&server.base],
+        &browser,
+        Duration::from_secs(120),
     );
     let run: TableRun =
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));

@@ -15,15 +15,13 @@ mod common;
 mod html;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Site;
+use common::browser::{Server, chromium, npm_dir, run_bounded, run_node, under_ci};
 
 /// The fixture's own `base_url` (tests/fixtures/valid/site.toml).
 const ROOT_URL: &str = "https://awards.example.org/";
@@ -64,10 +62,6 @@ impl Build {
     fn out(&self) -> PathBuf {
         self.site.root().join("public")
     }
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
 /// Whether `check` can run: `missing` names what is not there. Under CI a missing
@@ -119,64 +113,7 @@ fn need_file(path: &Path, install: &str) -> Vec<String> {
     }
 }
 
-/// tests/browser, whose node_modules hold the npm tools.
-fn npm_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
 const NPM_CI: &str = "run `npm ci` in tests/browser";
-
-/// The browser to drive: `CHROMIUM`, else Debian's.
-fn chromium() -> PathBuf {
-    std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
-}
-
-/// Runs `cmd` to its end, at most `limit`, and returns (success, stdout, stderr).
-/// Output is read while the process runs, so a large report cannot block it.
-fn run_bounded(mut cmd: Command, limit: Duration) -> (bool, String, String) {
-    let what = format!("{cmd:?}");
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("run {what}: {e}"));
-    let reader = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_string(&mut s);
-            }
-            s
-        })
-    };
-    let out = reader(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = reader(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait for the child") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} took more than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
-    (status.success(), stdout, stderr)
-}
 
 // ---------------------------------------------------------------------------
 // The Nu HTML Checker.
@@ -287,113 +224,6 @@ fn the_nu_html_checker_reports_no_error_on_any_page_or_the_stylesheet() {
 
 // ---------------------------------------------------------------------------
 // axe-core in Chromium.
-
-/// A static file server for `root` on 127.0.0.1 (a free port), stopped when
-/// dropped. Folders serve their index.html; anything else missing gets the
-/// site's 404.html with status 404, as on GitHub Pages.
-struct Server {
-    base: String,
-    stop: Arc<AtomicBool>,
-    addr: SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(root: PathBuf) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if flag.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(stream) = conn {
-                    let root = root.clone();
-                    std::thread::spawn(move || serve_one(stream, &root));
-                }
-            }
-        });
-        Server {
-            base: format!("http://{addr}/"),
-            stop,
-            addr,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        // Module scripts need a JavaScript MIME type.
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "xml" => "application/xml",
-        "wasm" => "application/wasm",
-        _ => "application/octet-stream",
-    }
-}
-
-fn serve_one(stream: TcpStream, root: &Path) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(&stream);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if line == "\r\n" || line == "\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let mut file = root.to_path_buf();
-    let mut ok = true;
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        if seg == ".." || seg.contains('\\') {
-            ok = false;
-            break;
-        }
-        file.push(seg);
-    }
-    if ok && file.is_dir() {
-        file.push("index.html");
-    }
-    let (status, file) = if ok && file.is_file() {
-        ("200 OK", file)
-    } else {
-        ("404 Not Found", root.join("404.html"))
-    };
-    let body = std::fs::read(&file).unwrap_or_default();
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        content_type(&file),
-        body.len()
-    );
-    let mut w = &stream;
-    let _ = w.write_all(head.as_bytes());
-    let _ = w.write_all(&body);
-    let _ = w.flush();
-}
 
 #[derive(serde::Deserialize, Debug)]
 struct AxeRun {
@@ -514,14 +344,12 @@ fn axe_finds_no_violation_on_any_page_kind_at_desktop_and_phone_widths() {
         .into_iter()
         .map(|(_, path, ready)| serde_json::json!({"path": path, "ready": ready}))
         .collect();
-    let mut cmd = Command::new("node");
-    cmd.arg(npm_dir().join("axe.mjs"))
-        .arg(&server.base)
-        .arg(serde_json::Value::Array(cases).to_string())
-        .env("CHROMIUM", &browser)
-        .current_dir(npm_dir());
-    let (ok, stdout, stderr) = run_bounded(cmd, Duration::from_secs(400));
-    assert!(ok, "node axe.mjs failed:\n{stderr}\n{stdout}");
+    let stdout = run_node(
+        "axe.mjs",
+        &[&server.base, &serde_json::Value::Array(cases).to_string()],
+        &browser,
+        Duration::from_secs(400),
+    );
     let run: AxeRun =
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
 

@@ -3,42 +3,20 @@
 //! real browser finds releases by names typed without their diacritics.
 
 mod common;
+mod html;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{SOURCE_DATE_EPOCH, Site};
+use common::Site;
+use common::browser::{Server, browser_or_skip, run_node};
 
 /// Builds `site` into `<site>/public` and returns that folder.
 fn build(site: &Site) -> PathBuf {
     let out = site.root().join("public");
-    build_into(site.root(), &out);
+    html::build(site.root(), &out, &[]).ok();
     out
-}
-
-fn build_into(root: &Path, out: &Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_impala-awards"))
-        .arg("build")
-        .arg("--root")
-        .arg(root)
-        .arg("--output")
-        .arg(out)
-        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run impala-awards build");
-    assert!(
-        o.status.success(),
-        "build failed:\n{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 fn read(out: &Path, rel: &str) -> String {
@@ -139,8 +117,8 @@ fn the_search_bundle_and_charts_are_reproducible() {
     let site = Site::valid();
     let a = site.root().join("out-a");
     let b = site.root().join("out-b");
-    build_into(site.root(), &a);
-    build_into(site.root(), &b);
+    html::build(site.root(), &a, &[]).ok();
+    html::build(site.root(), &b, &[]).ok();
     let (ta, tb) = (tree(&a), tree(&b));
     assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
     for (path, bytes) in &ta {
@@ -566,124 +544,6 @@ parent = "aurora-music-group"
 // ---------------------------------------------------------------------------
 // The real browser.
 
-/// A static file server for `root` on 127.0.0.1, stopped when dropped.
-struct Server {
-    base: String,
-    stop: Arc<AtomicBool>,
-    addr: std::net::SocketAddr,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(root: PathBuf) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local address");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if flag.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(stream) = conn {
-                    let root = root.clone();
-                    std::thread::spawn(move || serve_one(stream, &root));
-                }
-            }
-        });
-        Server {
-            base: format!("http://{addr}/"),
-            stop,
-            addr,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        // Module scripts need a JavaScript MIME type.
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "xml" => "application/xml",
-        _ => "application/octet-stream",
-    }
-}
-
-fn serve_one(stream: TcpStream, root: &Path) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(&stream);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    // Drain the headers.
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if line == "\r\n" || line == "\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let target = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let mut file = root.to_path_buf();
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        if seg == ".." || seg.contains('\\') {
-            file = root.join("404.html");
-            break;
-        }
-        file.push(seg);
-    }
-    if file.is_dir() {
-        file.push("index.html");
-    }
-    let (status, file) = if file.is_file() {
-        ("200 OK", file)
-    } else {
-        ("404 Not Found", root.join("404.html"))
-    };
-    let mut body = Vec::new();
-    if let Ok(mut f) = std::fs::File::open(&file) {
-        let _ = f.read_to_end(&mut body);
-    }
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        content_type(&file),
-        body.len()
-    );
-    let mut w = &stream;
-    let _ = w.write_all(head.as_bytes());
-    let _ = w.write_all(&body);
-    let _ = w.flush();
-}
-
-/// The browser to drive: `CHROMIUM`, else Debian's.
-fn chromium() -> PathBuf {
-    std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
 #[derive(serde::Deserialize, Debug)]
 struct BrowserRun {
     cases: Vec<BrowserCase>,
@@ -707,27 +567,10 @@ struct BrowserResult {
 
 #[test]
 fn browser_finds_names_typed_without_their_diacritics() {
-    let browser = chromium();
-    if !browser.is_file() {
-        assert!(
-            !under_ci(),
-            "CI is set but there is no browser at {} (install Debian's chromium, or set CHROMIUM)",
-            browser.display()
-        );
-        eprintln!(
-            "SKIPPED browser_finds_names_typed_without_their_diacritics: no browser at {} \
-             (apt-get install -y chromium, or set CHROMIUM); CI would fail here",
-            browser.display()
-        );
+    let Some(browser) = browser_or_skip("browser_finds_names_typed_without_their_diacritics")
+    else {
         return;
-    }
-    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    assert!(
-        scripts.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed: run `npm ci` in {}",
-        scripts.display()
-    );
-
+    };
     let site = site_with_hard_names();
     let out = build(&site);
     let server = Server::start(out);
@@ -739,40 +582,12 @@ fn browser_finds_names_typed_without_their_diacritics() {
         {"query": "AGAETIS"},
         {"query": "", "params": "tier=Impala+Gold&country=Norway&sort=date:desc"},
     ]);
-    let mut child = Command::new("node")
-        .arg(scripts.join("search.mjs"))
-        .arg(&server.base)
-        .arg(cases.to_string())
-        .env("CHROMIUM", &browser)
-        .current_dir(&scripts)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run node (install Node.js)");
     // Bounded: a hung browser fails the test instead of the whole run.
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait for node") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the browser run took more than 180 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_string(&mut stdout);
-    }
-    if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_string(&mut stderr);
-    }
-    assert!(
-        status.success(),
-        "node failed: {status}\n{stderr}\n{stdout}"
+    let stdout = run_node(
+        "search.mjs",
+        &[&server.base, &cases.to_string()],
+        &browser,
+        Duration::from_secs(180),
     );
     let run: BrowserRun =
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));

@@ -10,25 +10,14 @@
 //    "requests": [every URL the page asked for], "errors": [page and console errors]}
 // The browser is CHROMIUM, else /usr/bin/chromium.
 
-import { chromium } from "playwright-core";
+import { launchChromium } from "./lib.mjs";
 
 const [base] = process.argv.slice(2);
 if (!base) {
   console.error("usage: node awards.mjs <base-url>");
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const browser = await chromium.launch({
-  executablePath,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 const requests = [];
 const errors = [];
 const steps = [];

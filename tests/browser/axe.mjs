@@ -13,7 +13,7 @@
 // The browser is CHROMIUM, else /usr/bin/chromium.
 
 import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const axePath = require.resolve("axe-core/axe.min.js");
@@ -24,23 +24,12 @@ if (!base || !casesJson) {
   process.exit(2);
 }
 const cases = JSON.parse(casesJson);
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const viewports = [
   { name: "desktop", width: 1280, height: 900 },
   { name: "phone", width: 390, height: 844 },
 ];
 
-const browser = await chromium.launch({
-  executablePath,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 const requests = [];
 const errors = [];
 const runs = [];

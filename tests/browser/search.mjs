@@ -8,7 +8,7 @@
 //    "requests": [every URL the pages asked for], "errors": [page errors and console errors]}
 // The browser is CHROMIUM, else /usr/bin/chromium.
 
-import { chromium } from "playwright-core";
+import { launchChromium } from "./lib.mjs";
 
 const [base, casesJson] = process.argv.slice(2);
 if (!base || !casesJson) {
@@ -16,19 +16,8 @@ if (!base || !casesJson) {
   process.exit(2);
 }
 const cases = JSON.parse(casesJson);
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
-const browser = await chromium.launch({
-  executablePath,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 const requests = [];
 const errors = [];
 const out = [];

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
