@@ -64,6 +64,9 @@ struct Job {
     context: Context,
 }
 
+/// A page whose context is built when it renders.
+type LazyJob<'a> = Box<dyn Fn() -> Job + Send + Sync + 'a>;
+
 fn job(path: String, template: &'static str, title: impl Into<String>) -> Job {
     Job {
         path,
@@ -146,33 +149,39 @@ pub fn render_site(
     let table = data::awards_table(&views);
     jobs.push(job("awards/".into(), "awards.html", "All awards").with("table", &table));
     jobs.push(job("tiers/".into(), "tiers.html", "Tiers").with("tiers", &tiers));
+    // Pages of each tier, label, year, artist and country are described here
+    // and built inside the parallel render, so their contexts exist only while
+    // each page renders (holding them all cost memory and a serial pass).
+    let (views_r, tiers_r, years_r) = (&views, &tiers, &years);
+    let mut lazy: Vec<LazyJob<'_>> = Vec::new();
     for (rank, t) in tiers.iter().enumerate() {
-        let awards = index.by_tier.get(rank).map(Vec::as_slice).unwrap_or(&[]);
-        jobs.push(
+        lazy.push(Box::new(move || {
+            let awards = index.by_tier.get(rank).map(Vec::as_slice).unwrap_or(&[]);
             job(t.badge.url.clone(), "tier.html", &t.badge.name)
                 .with("feeds", &[feeds::tier_feed(&t.badge.name, &t.badge.id)])
                 .with("tier", t)
-                .with("awards", &views.rows(awards)),
-        );
+                .with("awards", &views_r.rows(awards))
+        }));
     }
     jobs.push(
         job("labels/".into(), "labels.html", "Labels").with("labels", &views.label_summaries()),
     );
     for (slug, e) in &index.by_label {
-        let l = index.labels[e.label];
-        let releases: Vec<_> = e
-            .releases
-            .iter()
-            .map(|&r| views.release_summary(r))
-            .collect();
-        let imprints: Vec<Link> = e.imprints.iter().map(|&i| views.label_link_at(i)).collect();
-        let parent = l.parent.as_ref().and_then(|p| {
-            index
-                .by_label
-                .get(&p.value)
-                .map(|pe| views.label_link_at(pe.label))
-        });
-        jobs.push(
+        let views = views_r;
+        lazy.push(Box::new(move || {
+            let l = index.labels[e.label];
+            let releases: Vec<_> = e
+                .releases
+                .iter()
+                .map(|&r| views.release_summary(r))
+                .collect();
+            let imprints: Vec<Link> = e.imprints.iter().map(|&i| views.label_link_at(i)).collect();
+            let parent = l.parent.as_ref().and_then(|p| {
+                index
+                    .by_label
+                    .get(&p.value)
+                    .map(|pe| views.label_link_at(pe.label))
+            });
             job(views::label_path(slug), "label.html", &l.name.value)
                 .with("feeds", &[feeds::label_feed(index, slug)])
                 .with("share", &share::label(index, slug, e, base_url))
@@ -194,8 +203,8 @@ pub fn render_site(
                 .with(
                     "charts",
                     &charts::subject_charts(index, &e.awards_with_imprints, &l.name.value),
-                ),
-        );
+                )
+        }));
     }
     jobs.push(
         job("years/".into(), "years.html", "Years")
@@ -203,48 +212,50 @@ pub fn render_site(
             .with("tiers", &tiers),
     );
     for (y, awards) in &index.by_year {
-        let summary = years.iter().find(|s| s.year == *y);
-        jobs.push(
+        lazy.push(Box::new(move || {
+            let summary = years_r.iter().find(|s| s.year == *y);
             job(year_path(*y), "year.html", format!("Awards of {y}"))
                 .with("year", &summary)
-                .with("tiers", &tiers)
-                .with("awards", &views.rows(awards)),
-        );
+                .with("tiers", tiers_r)
+                .with("awards", &views_r.rows(awards))
+        }));
     }
     jobs.push(
         job("artists/".into(), "artists.html", "Artists")
             .with("artists", &views.artist_summaries()),
     );
     for a in index.by_artist.values() {
-        let releases: Vec<_> = a
-            .releases
-            .iter()
-            .map(|&r| views.release_summary(r))
-            .collect();
-        jobs.push(
+        let views = views_r;
+        lazy.push(Box::new(move || {
+            let releases: Vec<_> = a
+                .releases
+                .iter()
+                .map(|&r| views.release_summary(r))
+                .collect();
             job(views::artist_path(&a.slug), "artist.html", &a.name)
                 .with("share", &share::artist(index, a, base_url))
                 .with("artist", &ArtistView { name: &a.name })
                 .with("charts", &charts::subject_charts(index, &a.awards, &a.name))
                 .with("releases", &releases)
-                .with("awards", &views.rows(&a.awards)),
-        );
+                .with("awards", &views.rows(&a.awards))
+        }));
     }
     jobs.push(
         job("countries/".into(), "countries.html", "Countries")
             .with("countries", &views.country_summaries()),
     );
     for (code, e) in &index.by_country {
-        let name = crate::iso::country_name(code).unwrap_or(code);
-        let releases: Vec<CountryRelease> = e
-            .releases
-            .iter()
-            .map(|&(ri, units)| CountryRelease {
-                release: views.release_summary(ri),
-                units: crate::config::fmt_units(units),
-            })
-            .collect();
-        jobs.push(
+        let views = views_r;
+        lazy.push(Box::new(move || {
+            let name = crate::iso::country_name(code).unwrap_or(code);
+            let releases: Vec<CountryRelease> = e
+                .releases
+                .iter()
+                .map(|&(ri, units)| CountryRelease {
+                    release: views.release_summary(ri),
+                    units: crate::config::fmt_units(units),
+                })
+                .collect();
             job(views::country_path(code), "country.html", name)
                 .with(
                     "country",
@@ -254,8 +265,8 @@ pub fn render_site(
                         units: crate::config::fmt_units(e.units),
                     },
                 )
-                .with("releases", &releases),
-        );
+                .with("releases", &releases)
+        }));
     }
     for p in &index.pages {
         jobs.push(job(format!("{}/", p.slug), "page.html", &p.title).with(
@@ -297,6 +308,7 @@ pub fn render_site(
     };
     let mut results: Vec<Result<OutFile, Box<Diagnostic>>> =
         jobs.into_par_iter().map(render_one).collect();
+    results.par_extend(lazy.into_par_iter().map(|f| render_one(f())));
     results.par_extend(release_jobs.into_par_iter().map(|ri| {
         let view = views.release(ri);
         render_one(
