@@ -195,10 +195,28 @@ pub fn up_to_date(out: &Path, input_key: &str) -> Option<Vec<String>> {
         .filter_map(|l| l.split_once(' '))
         .map(|(_, p)| p.to_string())
         .collect();
-    let intact = paths.iter().all(|p| {
-        safe_relative(p).is_ok() && fs::symlink_metadata(out.join(p)).is_ok_and(|m| m.is_file())
-    }) && count_entries(out) == paths.len() + 1;
-    intact.then_some(paths)
+    // One walk (file types come with the directory entries) instead of a
+    // stat per file: the output must hold exactly the listed regular files.
+    let mut on_disk: Vec<String> = Vec::with_capacity(paths.len() + 1);
+    for e in walkdir::WalkDir::new(out).min_depth(1) {
+        let e = e.ok()?;
+        if e.file_type().is_dir() {
+            continue;
+        }
+        if !e.file_type().is_file() {
+            return None;
+        }
+        let rel = e.path().strip_prefix(out).ok()?;
+        if rel == Path::new(MARKER) {
+            continue;
+        }
+        on_disk.push(rel.to_str()?.replace(std::path::MAIN_SEPARATOR, "/"));
+    }
+    on_disk.sort_unstable();
+    let mut listed: Vec<&str> = paths.iter().map(String::as_str).collect();
+    listed.sort_unstable();
+    (on_disk.len() == listed.len() && on_disk.iter().zip(&listed).all(|(a, b)| a == b))
+        .then_some(paths)
 }
 
 /// [`publish`], recording `input_key` (see [`up_to_date`]) in the output.
@@ -375,6 +393,8 @@ fn stage(
         .iter()
         .map(|f| safe_relative(&f.path))
         .collect::<Result<_, _>>()?;
+    // A buffer made just now holds only what this build writes: no sweep needed.
+    let fresh = !dir.exists();
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let old = if dir.join(MARKER).is_file() {
         read_manifest(dir)
@@ -408,7 +428,9 @@ fn stage(
         .zip(hashes.par_iter())
         .map(|((f, rel), hash)| {
             let dest = dir.join(rel);
-            let keep = if old.is_empty() {
+            let keep = if fresh {
+                false
+            } else if old.is_empty() {
                 same_bytes(&dest, &f.bytes)
             } else {
                 old.get(&f.path) == Some(hash)
@@ -417,7 +439,7 @@ fn stage(
             };
             if !keep {
                 // Never write through a link someone placed in the buffer.
-                if fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_file()) {
+                if !fresh && fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_file()) {
                     let _ = fs::remove_file(&dest);
                 }
                 fs::write(&dest, &f.bytes).map_err(io_err(&dest))?;
@@ -430,7 +452,7 @@ fn stage(
     }
     // Anything in the buffer that the new site does not have (a partial run,
     // a stray file, a link) goes, so the buffer holds exactly the new site.
-    if old.is_empty() || count_entries(dir) != files.len() + 1 {
+    if !fresh && (old.is_empty() || count_entries(dir) != files.len() + 1) {
         for e in walkdir::WalkDir::new(dir)
             .min_depth(1)
             .contents_first(true)
