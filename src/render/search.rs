@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pagefind::api::PagefindIndex;
+use pagefind::api::{CustomRecord, PagefindIndex};
 use pagefind::options::PagefindServiceConfig;
 use serde::Serialize;
 
@@ -389,18 +389,20 @@ pub fn bundle(records: &[SearchRecord]) -> Result<Vec<OutFile>, Box<Diagnostic>>
             .max_fragments(MAX_FRAGMENT_FILES)
             .build();
         let mut pf = PagefindIndex::new(Some(options)).map_err(|e| search_error("options", e))?;
-        for r in records {
-            pf.add_custom_record(
-                r.url.clone(),
-                r.content.clone(),
-                language.clone(),
-                Some(r.meta.clone()),
-                Some(r.filters.clone()),
-                Some(r.sort.clone()),
-            )
+        let batch = records
+            .iter()
+            .map(|r| CustomRecord {
+                url: r.url.clone(),
+                content: r.content.clone(),
+                language: language.clone(),
+                meta: r.meta.clone(),
+                filters: r.filters.clone(),
+                sort: r.sort.clone(),
+            })
+            .collect();
+        pf.add_custom_records(batch)
             .await
-            .map_err(|e| search_error(&r.url, e))?;
-        }
+            .map_err(|e| search_error("records", e))?;
         pf.get_files().await.map_err(|e| search_error("output", e))
     })?;
     let mut out: Vec<OutFile> = files
