@@ -18,3 +18,4 @@ pub mod site;
 pub mod slug;
 pub mod synth;
 pub mod tiers;
+pub mod timings;

@@ -25,6 +25,8 @@ pub enum PublishError {
     Unsafe { path: PathBuf, why: String },
     #[error("a file path escapes the output folder: `{0}`")]
     BadPath(String),
+    #[error("two files of the site have the same path: `{0}`")]
+    Duplicate(String),
     #[error("cannot write `{path}`: {source}")]
     Io {
         path: PathBuf,
@@ -56,17 +58,25 @@ fn read_manifest(out: &Path) -> Manifest {
         .collect()
 }
 
-fn manifest_text(files: &[OutFile], hashes: &[String], input_key: Option<&str>) -> String {
+/// One file of a publish.
+struct Entry {
+    path: String,
+    /// blake3, hex.
+    hash: String,
+    len: u64,
+}
+
+fn manifest_text(entries: &[Entry], input_key: Option<&str>) -> String {
     let mut s = String::from("# Written by impala-awards; a build replaces this whole folder.\n");
     if let Some(k) = input_key {
         s.push_str("# input ");
         s.push_str(k);
         s.push('\n');
     }
-    for (f, h) in files.iter().zip(hashes) {
-        s.push_str(h);
+    for e in entries {
+        s.push_str(&e.hash);
         s.push(' ');
-        s.push_str(&f.path);
+        s.push_str(&e.path);
         s.push('\n');
     }
     s
@@ -225,98 +235,274 @@ pub fn publish_keyed(
     files: &[OutFile],
     input_key: Option<&str>,
 ) -> Result<PublishStats, PublishError> {
-    let out = absolute(out);
-    let parent = out.parent().ok_or_else(|| PublishError::Unsafe {
-        path: out.clone(),
-        why: "it has no parent folder".into(),
-    })?;
-    fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
-    clean_stale_staging(parent, &name);
-    let hashes: Vec<String> = files
+    let stager = Stager::begin(out)?;
+    let puts: Vec<Result<(), PublishError>> = files
         .par_iter()
-        .map(|f| blake3::hash(&f.bytes).to_hex().to_string())
+        .map(|f| stager.put(&f.path, &f.bytes))
         .collect();
-    let manifest = read_manifest(&out);
-    // Nothing changed: leave the output alone (the common case in `serve` and CI).
-    // Only when the output holds exactly those files: anything added by hand
-    // (or a file swapped for a link) makes a full publish that removes it.
-    if out.is_dir()
-        && manifest.len() == files.len()
-        && files
-            .iter()
-            .zip(&hashes)
-            .all(|(f, h)| manifest.get(&f.path) == Some(h))
-        && files.iter().all(|f| {
-            fs::symlink_metadata(out.join(&f.path))
-                .is_ok_and(|m| m.is_file() && m.len() == f.bytes.len() as u64)
+    if let Some(e) = puts.into_iter().find_map(Result::err) {
+        stager.abort();
+        return Err(e);
+    }
+    stager.finish(input_key)
+}
+
+/// One publish in progress: files go into a buffer folder beside the output
+/// as they are made ([`Stager::put`], from any thread), and
+/// [`Stager::finish`] swaps the buffer in. The output is untouched until then.
+///
+/// The previous site is kept beside the output as `.<name>.prev` and brought
+/// up to date in place (only changed files are written, removed ones deleted),
+/// then swapped in: deleting or copying the whole tree each build would cost
+/// more than rendering it.
+pub struct Stager {
+    out: PathBuf,
+    /// `.<name>.prev`, the buffer kept between builds.
+    prev: PathBuf,
+    /// The folder being filled: `prev`, or a fresh `.<name>.staging-<pid>`.
+    dir: PathBuf,
+    /// The buffer was made by this publish: it holds only what `put` wrote.
+    fresh: bool,
+    /// What the buffer held, by its manifest (empty after an interrupted build).
+    old: Manifest,
+    /// Every file put so far.
+    entries: std::sync::Mutex<Vec<Entry>>,
+}
+
+impl Stager {
+    /// Prepares the buffer for a publish to `out`.
+    pub fn begin(out: &Path) -> Result<Stager, PublishError> {
+        let out = absolute(out);
+        let parent = out.parent().ok_or_else(|| PublishError::Unsafe {
+            path: out.clone(),
+            why: "it has no parent folder".into(),
+        })?;
+        fs::create_dir_all(parent).map_err(io_err(parent))?;
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "public".into());
+        clean_stale_staging(parent, &name);
+        let prev = parent.join(format!(".{name}.prev"));
+        let dir = if is_ours(&prev) {
+            prev.clone()
+        } else {
+            parent.join(format!(".{name}.staging-{}", std::process::id()))
+        };
+        // A buffer made just now holds only what this build writes: no stats, no sweep.
+        let fresh = !dir.exists();
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let old = if dir.join(MARKER).is_file() {
+            read_manifest(&dir)
+        } else {
+            Manifest::new()
+        };
+        // From here until the new manifest is written the buffer is "partial":
+        // an interrupted build leaves it so, and the next one trusts no file in it.
+        let partial = dir.join(PARTIAL);
+        fs::write(&partial, "").map_err(io_err(&partial))?;
+        let _ = fs::remove_file(dir.join(MARKER));
+        Ok(Stager {
+            out,
+            prev,
+            dir,
+            fresh,
+            old,
+            entries: std::sync::Mutex::new(Vec::new()),
         })
-        && count_entries(&out) == files.len() + 1
-    {
-        // Record the new input key so the next build can skip rendering.
-        if let Some(k) = input_key
-            && up_to_date(&out, k).is_none()
-        {
-            let tmp = out.join(format!("{MARKER}.tmp"));
-            let marker = out.join(MARKER);
-            fs::write(&tmp, manifest_text(files, &hashes, input_key)).map_err(io_err(&tmp))?;
-            fs::rename(&tmp, &marker).map_err(io_err(&marker))?;
-        }
-        return Ok(PublishStats {
-            written: 0,
-            unchanged: files.len(),
-            removed: 0,
-        });
     }
-    // Double buffering: the previous site is kept beside the output as
-    // `.<name>.prev` and brought up to date in place (only changed files are
-    // written, removed ones deleted), then swapped in. Deleting or copying the
-    // whole tree each build would cost more than rendering it.
-    let prev = parent.join(format!(".{name}.prev"));
-    let staging = if is_ours(&prev) {
-        prev
-    } else {
-        parent.join(format!(".{name}.staging-{}", std::process::id()))
-    };
-    let mut stats = match stage(&staging, files, &hashes, input_key) {
-        Ok(s) => s,
-        Err(e) => {
-            // A half-updated buffer keeps its "partial" marker and is redone next time.
-            if staging.file_name() != Some(std::ffi::OsStr::new(&format!(".{name}.prev"))) {
-                let _ = fs::remove_dir_all(&staging);
+
+    /// Adds one file of the new site (its path relative to the output, '/'-separated).
+    pub fn put(&self, path: &str, bytes: &[u8]) -> Result<(), PublishError> {
+        let rel = safe_relative(path)?;
+        let hash = blake3::hash(bytes).to_hex().to_string();
+        let dest = self.dir.join(&rel);
+        let keep = if self.fresh {
+            false
+        } else if self.old.is_empty() {
+            same_bytes(&dest, bytes)
+        } else {
+            self.old.get(path) == Some(&hash)
+                && fs::symlink_metadata(&dest)
+                    .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        };
+        if !keep {
+            // Never write through a link someone placed in the buffer.
+            if !self.fresh && fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_file()) {
+                let _ = fs::remove_file(&dest);
             }
-            return Err(e);
+            write_creating_parents(&dest, bytes)?;
         }
-    };
-    let new_paths: std::collections::HashSet<&str> =
-        files.iter().map(|f| f.path.as_str()).collect();
-    let changed = files
-        .iter()
-        .zip(&hashes)
-        .filter(|(f, h)| manifest.get(&f.path) != Some(*h))
-        .count();
-    stats.written = changed;
-    stats.unchanged = files.len() - changed;
-    stats.removed = manifest
-        .keys()
-        .filter(|p| !new_paths.contains(p.as_str()))
-        .count();
-    swap(&staging, &out)?;
-    // `staging` now holds the old site (or nothing): keep it as the next
-    // build's buffer under the `.prev` name.
-    let prev = parent.join(format!(".{name}.prev"));
-    if staging != prev && staging.exists() {
-        if prev.exists() {
-            let _ = fs::remove_dir_all(&prev);
-        }
-        if fs::rename(&staging, &prev).is_err() {
-            let _ = fs::remove_dir_all(&staging);
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Entry {
+                path: path.to_string(),
+                hash,
+                len: bytes.len() as u64,
+            });
+        Ok(())
+    }
+
+    /// Gives up: the output stays as it was. A fresh buffer is removed; the
+    /// kept one stays marked partial, and the next build redoes it.
+    pub fn abort(self) {
+        if self.dir != self.prev {
+            let _ = fs::remove_dir_all(&self.dir);
         }
     }
-    Ok(stats)
+
+    /// Completes the buffer and swaps it in, unless the output already holds
+    /// exactly these files.
+    pub fn finish(self, input_key: Option<&str>) -> Result<PublishStats, PublishError> {
+        let mut entries = std::mem::take(
+            &mut *self
+                .entries
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        if let Some(w) = entries.windows(2).find(|w| w[0].path == w[1].path) {
+            let path = w[0].path.clone();
+            self.abort();
+            return Err(PublishError::Duplicate(path));
+        }
+        match self.complete(&entries, input_key) {
+            Ok(stats) => Ok(stats),
+            Err(e) => {
+                self.abort();
+                Err(e)
+            }
+        }
+    }
+
+    fn complete(
+        &self,
+        entries: &[Entry],
+        input_key: Option<&str>,
+    ) -> Result<PublishStats, PublishError> {
+        let new_paths: std::collections::HashSet<&str> =
+            entries.iter().map(|e| e.path.as_str()).collect();
+        for p in self.old.keys() {
+            if !new_paths.contains(p.as_str())
+                && let Ok(rel) = safe_relative(p)
+            {
+                let _ = fs::remove_file(self.dir.join(&rel));
+                remove_empty_parents(&self.dir, &rel);
+            }
+        }
+        // Anything in the buffer that the new site does not have (a partial run,
+        // a stray file, a link) goes, so the buffer holds exactly the new site.
+        if !self.fresh && (self.old.is_empty() || count_entries(&self.dir) != entries.len() + 1) {
+            sweep(&self.dir, &new_paths);
+        }
+        let text = manifest_text(entries, input_key);
+        let marker = self.dir.join(MARKER);
+        fs::write(&marker, &text).map_err(io_err(&marker))?;
+        let _ = fs::remove_file(self.dir.join(PARTIAL));
+
+        let published = read_manifest(&self.out);
+        let changed = entries
+            .iter()
+            .filter(|e| published.get(&e.path) != Some(&e.hash))
+            .count();
+        let stats = PublishStats {
+            written: changed,
+            unchanged: entries.len() - changed,
+            removed: published
+                .keys()
+                .filter(|p| !new_paths.contains(p.as_str()))
+                .count(),
+        };
+        // Nothing changed: leave the output alone (the common case in `serve`
+        // and CI), but only when it holds exactly those files: anything added
+        // by hand (or a file swapped for a link) makes a swap that removes it.
+        if changed == 0
+            && stats.removed == 0
+            && self.out.is_dir()
+            && published.len() == entries.len()
+            && count_entries(&self.out) == entries.len() + 1
+            && entries.iter().all(|e| {
+                fs::symlink_metadata(self.out.join(&e.path))
+                    .is_ok_and(|m| m.is_file() && m.len() == e.len)
+            })
+        {
+            // Record the new input key so the next build can skip rendering.
+            if let Some(k) = input_key
+                && up_to_date(&self.out, k).is_none()
+            {
+                let tmp = self.out.join(format!("{MARKER}.tmp"));
+                let marker = self.out.join(MARKER);
+                fs::write(&tmp, &text).map_err(io_err(&tmp))?;
+                fs::rename(&tmp, &marker).map_err(io_err(&marker))?;
+            }
+            return Ok(stats);
+        }
+        swap(&self.dir, &self.out)?;
+        // The buffer now holds the old site (or nothing): keep it as the next
+        // build's buffer under the `.prev` name.
+        if self.dir != self.prev && self.dir.exists() {
+            if self.prev.exists() {
+                let _ = fs::remove_dir_all(&self.prev);
+            }
+            if fs::rename(&self.dir, &self.prev).is_err() {
+                let _ = fs::remove_dir_all(&self.dir);
+            }
+        }
+        Ok(stats)
+    }
+}
+
+impl crate::render::Sink for Stager {
+    fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Box<crate::diagnostics::Diagnostic>> {
+        Stager::put(self, path, &bytes).map_err(|e| {
+            Box::new(
+                crate::diagnostics::Diagnostic::error("output", e.to_string())
+                    .note("the previous output was left as it was"),
+            )
+        })
+    }
+}
+
+/// Writes `bytes` to `dest`, making its folder on the first file written there.
+fn write_creating_parents(dest: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+    match fs::write(dest, bytes) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(dir) = dest.parent() {
+                fs::create_dir_all(dir).map_err(io_err(dir))?;
+            }
+            fs::write(dest, bytes).map_err(io_err(dest))
+        }
+        r => r.map_err(io_err(dest)),
+    }
+}
+
+/// Removes from `dir` every file, link and empty folder not in `keep`.
+fn sweep(dir: &Path, keep: &std::collections::HashSet<&str>) {
+    for e in walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .contents_first(true)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let Ok(rel) = e.path().strip_prefix(dir) else {
+            continue;
+        };
+        if rel == Path::new(PARTIAL) {
+            continue;
+        }
+        if e.file_type().is_dir() {
+            let _ = fs::remove_dir(e.path());
+        } else {
+            let listed = rel
+                .to_str()
+                .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"))
+                .is_some_and(|r| keep.contains(r.as_str()));
+            if !listed || e.path_is_symlink() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 /// Name of the marker while a buffer is being updated.
@@ -379,103 +565,6 @@ fn process_alive(pid: u32) -> bool {
 #[cfg(not(unix))]
 fn process_alive(_pid: u32) -> bool {
     false
-}
-
-/// Brings the buffer `dir` to exactly `files`: writes what its manifest says
-/// differs, deletes what is no longer built, and ends with the new manifest.
-fn stage(
-    dir: &Path,
-    files: &[OutFile],
-    hashes: &[String],
-    input_key: Option<&str>,
-) -> Result<PublishStats, PublishError> {
-    let rels: Vec<PathBuf> = files
-        .iter()
-        .map(|f| safe_relative(&f.path))
-        .collect::<Result<_, _>>()?;
-    // A buffer made just now holds only what this build writes: no sweep needed.
-    let fresh = !dir.exists();
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let old = if dir.join(MARKER).is_file() {
-        read_manifest(dir)
-    } else {
-        Manifest::new()
-    };
-    // From here until the new manifest is written the buffer is "partial":
-    // an interrupted build leaves it so, and the next one trusts no file in it.
-    let partial = dir.join(PARTIAL);
-    fs::write(&partial, "").map_err(io_err(&partial))?;
-    let _ = fs::remove_file(dir.join(MARKER));
-    let new_paths: std::collections::HashSet<&Path> = rels.iter().map(PathBuf::as_path).collect();
-    for p in old.keys() {
-        if let Ok(rel) = safe_relative(p)
-            && !new_paths.contains(rel.as_path())
-        {
-            let _ = fs::remove_file(dir.join(&rel));
-            remove_empty_parents(dir, &rel);
-        }
-    }
-    let mut dirs: Vec<&Path> = rels.iter().filter_map(|r| r.parent()).collect();
-    dirs.sort();
-    dirs.dedup();
-    for d in dirs {
-        let p = dir.join(d);
-        fs::create_dir_all(&p).map_err(io_err(&p))?;
-    }
-    let outcomes: Vec<Result<(), PublishError>> = files
-        .par_iter()
-        .zip(rels.par_iter())
-        .zip(hashes.par_iter())
-        .map(|((f, rel), hash)| {
-            let dest = dir.join(rel);
-            let keep = if fresh {
-                false
-            } else if old.is_empty() {
-                same_bytes(&dest, &f.bytes)
-            } else {
-                old.get(&f.path) == Some(hash)
-                    && fs::symlink_metadata(&dest)
-                        .is_ok_and(|m| m.is_file() && m.len() == f.bytes.len() as u64)
-            };
-            if !keep {
-                // Never write through a link someone placed in the buffer.
-                if !fresh && fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_file()) {
-                    let _ = fs::remove_file(&dest);
-                }
-                fs::write(&dest, &f.bytes).map_err(io_err(&dest))?;
-            }
-            Ok(())
-        })
-        .collect();
-    for o in outcomes {
-        o?;
-    }
-    // Anything in the buffer that the new site does not have (a partial run,
-    // a stray file, a link) goes, so the buffer holds exactly the new site.
-    if !fresh && (old.is_empty() || count_entries(dir) != files.len() + 1) {
-        for e in walkdir::WalkDir::new(dir)
-            .min_depth(1)
-            .contents_first(true)
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let Ok(rel) = e.path().strip_prefix(dir) else {
-                continue;
-            };
-            if rel == Path::new(PARTIAL) {
-                continue;
-            }
-            if e.file_type().is_dir() {
-                let _ = fs::remove_dir(e.path());
-            } else if !new_paths.contains(rel) || e.path_is_symlink() {
-                let _ = fs::remove_file(e.path());
-            }
-        }
-    }
-    let marker = dir.join(MARKER);
-    fs::write(&marker, manifest_text(files, hashes, input_key)).map_err(io_err(&marker))?;
-    let _ = fs::remove_file(&partial);
-    Ok(PublishStats::default())
 }
 
 /// Removes the now-empty folders above a deleted file, up to `root`.

@@ -1,6 +1,5 @@
 //! One build: load → check → index → render → write.
 
-use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -115,16 +114,20 @@ pub fn render(
     root: &Path,
     base_url: Option<&str>,
 ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-    render_with_cache(checked, root, base_url, None)
+    let sink = render::Collect::default();
+    render_into(checked, root, base_url, None, &sink)?;
+    Ok(sink.into_files())
 }
 
-/// [`render`], keeping the search index in `search_cache` between builds.
-pub fn render_with_cache(
+/// Renders the site into `sink`, keeping the search index in `search_cache`
+/// between builds; returns the paths of the files, sorted.
+pub fn render_into(
     checked: &Checked,
     root: &Path,
     base_url: Option<&str>,
     search_cache: Option<&Path>,
-) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    sink: &dyn render::Sink,
+) -> Result<Vec<String>, Vec<Diagnostic>> {
     let loaded = &checked.loaded;
     let Some(config) = &loaded.config else {
         return Err(Vec::new());
@@ -145,12 +148,11 @@ pub fn render_with_cache(
         || config.base_url.clone(),
         crate::config::normalise_base_url,
     );
-    let mut files = render::render_site(&index, &theme, &base_url, search_cache)?;
+    let mut paths = render::render_site(&index, &theme, &base_url, search_cache, sink)?;
     if let Some(dir) = &config.static_dir {
-        let generated: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
         let mut diags = Vec::new();
         for (p, rel) in render::theme::list_files(&root.join(dir), root) {
-            if generated.contains(&rel) {
+            if paths.binary_search(&rel).is_ok() {
                 diags.push(
                     Diagnostic::error(
                         "static-conflict",
@@ -162,7 +164,10 @@ pub fn render_with_cache(
                 continue;
             }
             match std::fs::read(&p) {
-                Ok(bytes) => files.push(OutFile { path: rel, bytes }),
+                Ok(bytes) => match sink.put(&rel, bytes) {
+                    Ok(()) => paths.push(rel),
+                    Err(d) => diags.push(*d),
+                },
                 Err(e) => diags.push(
                     Diagnostic::error("unreadable", format!("cannot read static file: {e}"))
                         .in_file(&dir.join(&rel)),
@@ -172,9 +177,9 @@ pub fn render_with_cache(
         if !diags.is_empty() {
             return Err(diags);
         }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        paths.sort_unstable();
     }
-    Ok(files)
+    Ok(paths)
 }
 
 /// An output inside the static or theme folder would be copied into the next
@@ -241,12 +246,13 @@ fn search_cache_path(output: &Path) -> Option<PathBuf> {
 /// Runs a whole build. The output is replaced only when there is no error.
 pub fn build(opts: &BuildOptions) -> BuildReport {
     let start = Instant::now();
+    crate::timings::mark("build");
     let output = opts
         .output
         .clone()
         .unwrap_or_else(|| opts.root.join("public"));
     let checked = load_and_check(&opts.root, opts.today);
-    let t_checked = start.elapsed();
+    crate::timings::mark("load+check");
     let mut report = BuildReport {
         diags: Vec::new(),
         sources: Sources::default(),
@@ -270,8 +276,8 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
         } else if let Some(d) = output_in_copied_folder(&output, &opts.root, &checked) {
             report.diags.push(d);
         } else {
-            let t_render = Instant::now();
             let key = input_key(&checked, opts);
+            crate::timings::mark("input key");
             if let Some(paths) = key.as_deref().and_then(|k| output::up_to_date(&output, k)) {
                 report.pages = paths
                     .iter()
@@ -290,38 +296,45 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
                 return report;
             }
             let cache = search_cache_path(&output);
-            match render_with_cache(
-                &checked,
-                &opts.root,
-                opts.base_url.as_deref(),
-                cache.as_deref(),
-            ) {
-                Ok(files) => {
-                    let t_rendered = t_render.elapsed();
-                    report.pages = files
-                        .iter()
-                        .filter(|f| f.path.ends_with("index.html") || f.path == "404.html")
-                        .count();
-                    report.files = files.len();
-                    let t_publish = Instant::now();
-                    match output::publish_keyed(&output, &files, key.as_deref()) {
-                        Ok(stats) => {
-                            report.publish = Some(stats);
-                            // Stage timings for profiling: IMPALA_TIMINGS=1.
-                            if std::env::var_os("IMPALA_TIMINGS").is_some() {
-                                eprintln!(
-                                    "timings: load+check {t_checked:.2?}, render {t_rendered:.2?}, publish {:.2?}",
-                                    t_publish.elapsed()
-                                );
+            // Files go to the staging folder as they render; the output is
+            // swapped only once every one of them is there.
+            match output::Stager::begin(&output) {
+                Err(e) => report.diags.push(
+                    Diagnostic::error("output", e.to_string())
+                        .note("the previous output was left as it was"),
+                ),
+                Ok(stager) => {
+                    match render_into(
+                        &checked,
+                        &opts.root,
+                        opts.base_url.as_deref(),
+                        cache.as_deref(),
+                        &stager,
+                    ) {
+                        Ok(paths) => {
+                            crate::timings::mark("rendered and written");
+                            report.pages = paths
+                                .iter()
+                                .filter(|p| p.ends_with("index.html") || *p == "404.html")
+                                .count();
+                            report.files = paths.len();
+                            match stager.finish(key.as_deref()) {
+                                Ok(stats) => {
+                                    report.publish = Some(stats);
+                                    crate::timings::mark("published");
+                                }
+                                Err(e) => report.diags.push(
+                                    Diagnostic::error("output", e.to_string())
+                                        .note("the previous output was left as it was"),
+                                ),
                             }
                         }
-                        Err(e) => report.diags.push(
-                            Diagnostic::error("output", e.to_string())
-                                .note("the previous output was left as it was"),
-                        ),
+                        Err(ds) => {
+                            stager.abort();
+                            report.diags.extend(ds);
+                        }
                     }
                 }
-                Err(ds) => report.diags.extend(ds),
             }
         }
     }

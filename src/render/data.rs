@@ -238,16 +238,12 @@ pub fn json(
     Ok(out)
 }
 
-/// Every open-data file: CSV, JSON, schema, and each release's `data.json`.
+/// The open-data files of the whole archive: CSV, JSON and schema (each
+/// release's `data.json` comes from [`release_file`]).
 pub fn files(index: &Index<'_>, base_url: &str) -> Result<Vec<OutFile>, Box<Diagnostic>> {
     let all = records(index, base_url);
-    let err = |e: serde_json::Error| {
-        Box::new(Diagnostic::error(
-            "data",
-            format!("cannot write the open data as JSON: {e}"),
-        ))
-    };
-    let mut out = vec![
+    let err = json_error;
+    let out = vec![
         OutFile {
             path: CSV_PATH.into(),
             bytes: csv(&all).into_bytes(),
@@ -261,31 +257,47 @@ pub fn files(index: &Index<'_>, base_url: &str) -> Result<Vec<OutFile>, Box<Diag
             bytes: SCHEMA.as_bytes().to_vec(),
         },
     ];
-    // Per release, awards in record order (n = 1, 2, ...), like its page.
-    let mut per_release: Vec<Vec<&AwardRecord>> = vec![Vec::new(); index.releases.len()];
-    for (a, r) in index.awards.iter().zip(&all) {
-        if let Some(list) = per_release.get_mut(a.release) {
-            list.push(r);
-        }
-    }
-    for (ri, mut list) in per_release.into_iter().enumerate() {
-        list.sort_by_key(|r| award_number(&r.id));
-        let owned: Vec<AwardRecord> = list.into_iter().cloned().collect();
-        let slug = &index.releases[ri].slug;
-        out.push(OutFile {
-            path: format!("{}{RELEASE_JSON}", release_path(slug)),
-            bytes: json(index, base_url, Some(slug), &owned)
-                .map_err(err)?
-                .into_bytes(),
-        });
-    }
     Ok(out)
 }
 
-fn award_number(id: &str) -> usize {
-    id.rsplit_once('/')
-        .and_then(|(_, n)| n.parse().ok())
-        .unwrap_or(0)
+fn json_error(e: serde_json::Error) -> Box<Diagnostic> {
+    Box::new(Diagnostic::error(
+        "data",
+        format!("cannot write the open data as JSON: {e}"),
+    ))
+}
+
+/// The awards of each release (by index), in record order (n = 1, 2, ...).
+pub fn awards_by_release(index: &Index<'_>) -> Vec<Vec<AwardRef>> {
+    let mut per_release: Vec<Vec<AwardRef>> = vec![Vec::new(); index.releases.len()];
+    for a in &index.awards {
+        if let Some(list) = per_release.get_mut(a.release) {
+            list.push(*a);
+        }
+    }
+    for list in &mut per_release {
+        list.sort_by_key(|a| a.award);
+    }
+    per_release
+}
+
+/// `releases/<slug>/data.json`: the awards of release `ri`, like its page.
+/// Built with the release's page, so the archive's files are written as
+/// they render rather than in a pass of their own.
+pub fn release_file(
+    index: &Index<'_>,
+    base_url: &str,
+    ri: usize,
+    awards: &[AwardRef],
+) -> Result<OutFile, Box<Diagnostic>> {
+    let records: Vec<AwardRecord> = awards.iter().map(|a| record(index, a, base_url)).collect();
+    let slug = &index.releases[ri].slug;
+    Ok(OutFile {
+        path: format!("{}{RELEASE_JSON}", release_path(slug)),
+        bytes: json(index, base_url, Some(slug), &records)
+            .map_err(json_error)?
+            .into_bytes(),
+    })
 }
 
 /// A country in the `/awards/` table.
@@ -415,12 +427,5 @@ mod tests {
         assert_eq!(csv_cell("\rx"), "\"'\rx\"");
         assert_eq!(csv_cell("a-b=c"), "a-b=c");
         assert_eq!(csv_cell(""), "");
-    }
-
-    #[test]
-    fn award_numbers() {
-        assert_eq!(award_number("a-b/2"), 2);
-        assert_eq!(award_number("a-b/12"), 12);
-        assert_eq!(award_number("x"), 0);
     }
 }

@@ -29,6 +29,42 @@ pub struct OutFile {
     pub bytes: Vec<u8>,
 }
 
+/// Where rendered files go, as each is made (from any thread): the staging
+/// folder of a publish, or memory for `serve` and tests.
+pub trait Sink: Sync {
+    /// Takes one file; `path` is relative to the output folder, '/'-separated.
+    fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Box<Diagnostic>>;
+}
+
+/// A [`Sink`] that keeps every file in memory.
+#[derive(Default)]
+pub struct Collect(std::sync::Mutex<Vec<OutFile>>);
+
+impl Collect {
+    /// The files put, sorted by path.
+    pub fn into_files(self) -> Vec<OutFile> {
+        let mut files = self
+            .0
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
+    }
+}
+
+impl Sink for Collect {
+    fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Box<Diagnostic>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(OutFile {
+                path: path.to_string(),
+                bytes,
+            });
+        Ok(())
+    }
+}
+
 /// Site-wide values every template gets as `site`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteView {
@@ -83,7 +119,9 @@ impl Job {
     }
 }
 
-/// Renders every page of the site. Errors (template problems) are diagnostics.
+/// Renders every file of the site into `sink`, each as soon as it is made, and
+/// returns their paths, sorted. Errors (template problems, a sink that cannot
+/// write) are diagnostics.
 ///
 /// `search_cache` names a file where the search index is kept between builds:
 /// pagefind indexing is the slowest step, and most builds do not change what
@@ -93,7 +131,44 @@ pub fn render_site(
     theme: &Theme,
     base_url: &str,
     search_cache: Option<&std::path::Path>,
-) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    sink: &dyn Sink,
+) -> Result<Vec<String>, Vec<Diagnostic>> {
+    // Pages render on a pool of their own while Pagefind, on the global pool,
+    // indexes: each fills the cores the other leaves idle in its serial parts.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("render-{i}"))
+        .build()
+        .map_err(|e| {
+            vec![Diagnostic::error(
+                "render",
+                format!("cannot start the render threads: {e}"),
+            )]
+        })?;
+    std::thread::scope(|scope| {
+        let (facets_tx, facets_rx) = std::sync::mpsc::channel();
+        let search = scope.spawn(move || {
+            let records = search::records(index);
+            let _ = facets_tx.send(search::facets(index, &records));
+            crate::timings::mark("search records");
+            let bundle = search::bundle_cached(&records, search_cache);
+            crate::timings::mark("search index");
+            bundle
+        });
+        pool.install(|| render_pages(index, theme, base_url, sink, facets_rx, search))
+    })
+}
+
+type SearchBundle = Result<Vec<OutFile>, Box<Diagnostic>>;
+
+/// [`render_site`] but the search index, which `search` builds meanwhile.
+fn render_pages(
+    index: &Index<'_>,
+    theme: &Theme,
+    base_url: &str,
+    sink: &dyn Sink,
+    facets: std::sync::mpsc::Receiver<search::SearchFacets>,
+    search: std::thread::ScopedJoinHandle<'_, SearchBundle>,
+) -> Result<Vec<String>, Vec<Diagnostic>> {
     let mut views = Views::new(index);
     views.base = base_path(base_url);
     let config = index.config;
@@ -120,21 +195,7 @@ pub fn render_site(
     let tiers = views.tier_summaries();
     let years = views.year_summaries();
 
-    // The search index builds on its own thread while the pages render.
-    let search_records = search::records(index);
-    let search_facets = search::facets(index, &search_records);
-    let search_cache = search_cache.map(std::path::Path::to_path_buf);
-    let search_bundle = std::thread::spawn(move || {
-        let t = std::time::Instant::now();
-        let b = search::bundle_cached(&search_records, search_cache.as_deref());
-        if std::env::var_os("IMPALA_TIMINGS").is_some() {
-            eprintln!("timings: search index {:.2?}", t.elapsed());
-        }
-        b
-    });
-
     let mut jobs: Vec<Job> = Vec::new();
-    jobs.push(job("search/".into(), "search.html", "Search").with("facets", &search_facets));
     jobs.push(
         job("stats/".into(), "stats.html", "Statistics")
             .with("charts", &charts::site_charts(index)),
@@ -289,48 +350,101 @@ pub fn render_site(
     }
     // Release pages are the bulk: build their views inside the parallel loop.
     let release_jobs: Vec<usize> = (0..index.releases.len()).collect();
+    let release_awards = data::awards_by_release(index);
 
     let site_ctx = {
         let mut c = Context::new();
         c.insert("site", &site);
         c
     };
-    let render_one = |j: Job| -> Result<OutFile, Box<Diagnostic>> {
+    // What each rendered file leaves behind: its path, and for an indexable
+    // HTML page its sitemap path.
+    struct Written {
+        path: String,
+        sitemap: Option<String>,
+    }
+    let put = |path: String, bytes: Vec<u8>| -> Result<Written, Box<Diagnostic>> {
+        let sitemap = (path == "index.html" || path.ends_with("/index.html"))
+            .then(|| path[..path.len() - "index.html".len()].to_string())
+            .filter(|_| !sitemap::is_noindex(&bytes));
+        sink.put(&path, bytes)?;
+        Ok(Written { path, sitemap })
+    };
+    let render_one = |j: Job| -> Result<Written, Box<Diagnostic>> {
         let mut ctx = site_ctx.clone();
         ctx.insert("page_title", &j.title);
         ctx.insert("path", &j.path);
         ctx.extend(j.context);
         let html = theme.render(j.template, &ctx)?;
-        Ok(OutFile {
-            path: format!("{}index.html", j.path),
-            bytes: html.into_bytes(),
-        })
+        put(format!("{}index.html", j.path), html.into_bytes())
     };
-    let mut results: Vec<Result<OutFile, Box<Diagnostic>>> =
+    crate::timings::mark("page jobs");
+    let mut results: Vec<Result<Written, Box<Diagnostic>>> =
         jobs.into_par_iter().map(render_one).collect();
+    crate::timings::mark("site pages");
     results.par_extend(lazy.into_par_iter().map(|f| render_one(f())));
-    results.par_extend(release_jobs.into_par_iter().map(|ri| {
+    crate::timings::mark("list pages");
+    results.par_extend(release_jobs.into_par_iter().flat_map_iter(|ri| {
         let view = views.release(ri);
-        render_one(
+        let page = render_one(
             job(view.url.clone(), "release.html", view.title.clone())
                 .with("release", &view)
                 .with("share", &share::release(index, ri, base_url)),
-        )
+        );
+        let data = data::release_file(index, base_url, ri, &release_awards[ri])
+            .and_then(|f| put(f.path, f.bytes));
+        [page, data]
     }));
+    crate::timings::mark("release pages");
     // The 404 page is a file at the root, not a folder.
     let mut ctx404 = site_ctx.clone();
     ctx404.insert("page_title", "Page not found");
     ctx404.insert("path", "404.html");
-    results.push(theme.render("404.html", &ctx404).map(|html| OutFile {
-        path: "404.html".into(),
-        bytes: html.into_bytes(),
-    }));
+    results.push(
+        theme
+            .render("404.html", &ctx404)
+            .and_then(|html| put("404.html".into(), html.into_bytes())),
+    );
+    let put_all = |files: Vec<OutFile>| -> Vec<Result<Written, Box<Diagnostic>>> {
+        files
+            .into_par_iter()
+            .map(|f| put(f.path, f.bytes))
+            .collect()
+    };
+    results.extend(put_all(theme.static_files()));
+    results.extend(put_all(feeds::files(index, base_url)));
+    crate::timings::mark("feeds");
+    match data::files(index, base_url) {
+        Ok(files) => results.extend(put_all(files)),
+        Err(d) => results.push(Err(d)),
+    }
+    crate::timings::mark("open data");
+    // The search page lists the filter values, which come with the records.
+    results.push(match facets.recv() {
+        Ok(f) => render_one(job("search/".into(), "search.html", "Search").with("facets", &f)),
+        Err(_) => Err(Box::new(Diagnostic::error(
+            "search-index",
+            "the search indexer stopped unexpectedly",
+        ))),
+    });
+    match search.join() {
+        Ok(Ok(files)) => results.extend(put_all(files)),
+        Ok(Err(d)) => results.push(Err(d)),
+        Err(_) => results.push(Err(Box::new(Diagnostic::error(
+            "search-index",
+            "the search indexer stopped unexpectedly",
+        )))),
+    }
 
-    let mut files = Vec::with_capacity(results.len());
+    let mut paths = Vec::with_capacity(results.len() + 2);
+    let mut pages = Vec::new();
     let mut errors = BTreeMap::new();
     for r in results {
         match r {
-            Ok(f) => files.push(f),
+            Ok(w) => {
+                paths.push(w.path);
+                pages.extend(w.sitemap);
+            }
             // One broken template fails many pages the same way: report it once.
             Err(d) => {
                 errors.entry(d.message.clone()).or_insert(*d);
@@ -340,24 +454,16 @@ pub fn render_site(
     if !errors.is_empty() {
         return Err(errors.into_values().collect());
     }
-    files.extend(theme.static_files());
-    if std::env::var_os("IMPALA_TIMINGS").is_some() {
-        eprintln!("timings: pages rendered");
-    }
-    let bundle = search_bundle.join().map_err(|_| {
-        vec![Diagnostic::error(
-            "search-index",
-            "the search indexer stopped unexpectedly",
-        )]
-    })?;
-    files.extend(bundle.map_err(|d| vec![*d])?);
-    files.extend(feeds::files(index, base_url));
-    files.extend(data::files(index, base_url).map_err(|d| vec![*d])?);
     // Last, so the sitemap lists every page rendered above.
-    let sitemaps = sitemap::files(&files, base_url, sitemap::MAX_URLS);
-    files.extend(sitemaps);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    pages.sort_unstable();
+    pages.dedup();
+    let mut sitemaps = sitemap::sitemaps(base_url, &pages, sitemap::MAX_URLS);
+    sitemaps.push(sitemap::robots(base_url));
+    for f in sitemaps {
+        paths.push(put(f.path, f.bytes).map_err(|d| vec![*d])?.path);
+    }
+    paths.sort_unstable();
+    Ok(paths)
 }
 
 #[derive(Serialize)]

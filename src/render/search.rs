@@ -403,6 +403,7 @@ pub fn bundle(records: &[SearchRecord]) -> Result<Vec<OutFile>, Box<Diagnostic>>
         pf.add_custom_records(batch)
             .await
             .map_err(|e| search_error("records", e))?;
+        crate::timings::mark("search: records indexed");
         pf.get_files().await.map_err(|e| search_error("output", e))
     })?;
     let mut out: Vec<OutFile> = files

@@ -17,7 +17,7 @@ const NS: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
 
 /// Whether an HTML page asks not to be indexed (redirect stubs do); such pages
 /// stay out of the sitemap.
-fn is_noindex(html: &[u8]) -> bool {
+pub fn is_noindex(html: &[u8]) -> bool {
     const NEEDLE: &str = "<meta name=\"robots\" content=\"noindex";
     // The tag is in the head: look only there, with std's fast substring search.
     let head = &html[..html.len().min(16 * 1024)];
