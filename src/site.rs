@@ -115,18 +115,34 @@ pub fn render(
     base_url: Option<&str>,
 ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
     let sink = render::Collect::default();
-    render_into(checked, root, base_url, None, &sink)?;
+    render_into(checked, root, base_url, None, &sink, None)?;
+    Ok(sink.into_files())
+}
+
+/// Renders into memory only the files `only` accepts (and no sitemap): what
+/// `serve` needs after an edit that touches a few pages.
+pub fn render_only(
+    checked: &Checked,
+    root: &Path,
+    base_url: Option<&str>,
+    search_cache: Option<&Path>,
+    only: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    let sink = render::Collect::default();
+    render_into(checked, root, base_url, search_cache, &sink, Some(only))?;
     Ok(sink.into_files())
 }
 
 /// Renders the site into `sink`, keeping the search index in `search_cache`
-/// between builds; returns the paths of the files, sorted.
+/// between builds; returns the paths of the files, sorted. With `only`, just
+/// the files it accepts (see [`render::Only`]).
 pub fn render_into(
     checked: &Checked,
     root: &Path,
     base_url: Option<&str>,
     search_cache: Option<&Path>,
     sink: &dyn render::Sink,
+    only: render::Only<'_>,
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
     let loaded = &checked.loaded;
     let Some(config) = &loaded.config else {
@@ -148,10 +164,13 @@ pub fn render_into(
         || config.base_url.clone(),
         crate::config::normalise_base_url,
     );
-    let mut paths = render::render_site(&index, &theme, &base_url, search_cache, sink)?;
+    let mut paths = render::render_site(&index, &theme, &base_url, search_cache, sink, only)?;
     if let Some(dir) = &config.static_dir {
         let mut diags = Vec::new();
         for (p, rel) in render::theme::list_files(&root.join(dir), root) {
+            if only.is_some_and(|f| !f(&rel)) {
+                continue;
+            }
             if paths.binary_search(&rel).is_ok() {
                 diags.push(
                     Diagnostic::error(
@@ -310,6 +329,7 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
                         opts.base_url.as_deref(),
                         cache.as_deref(),
                         &stager,
+                        None,
                     ) {
                         Ok(paths) => {
                             crate::timings::mark("rendered and written");

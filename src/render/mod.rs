@@ -65,6 +65,15 @@ impl Sink for Collect {
     }
 }
 
+/// Which files a render makes: every one (`None`), or those whose output
+/// path passes the test. `serve` re-renders only what an edit touches; a
+/// partial render writes no sitemap (it depends on the whole set of pages).
+pub type Only<'a> = Option<&'a (dyn Fn(&str) -> bool + Sync)>;
+
+/// Path of the search bundle's entry file: a partial render builds the search
+/// index only when `only` accepts it.
+pub const SEARCH_ENTRY: &str = "pagefind/pagefind-entry.json";
+
 /// Site-wide values every template gets as `site`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteView {
@@ -132,6 +141,7 @@ pub fn render_site(
     base_url: &str,
     search_cache: Option<&std::path::Path>,
     sink: &dyn Sink,
+    only: Only<'_>,
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
     // Pages render on a pool of their own while Pagefind, on the global pool,
     // indexes: each fills the cores the other leaves idle in its serial parts.
@@ -150,11 +160,14 @@ pub fn render_site(
             let records = search::records(index);
             let _ = facets_tx.send(search::facets(index, &records));
             crate::timings::mark("search records");
+            if !only.is_none_or(|f| f(SEARCH_ENTRY)) {
+                return Ok(Vec::new());
+            }
             let bundle = search::bundle_cached(&records, search_cache);
             crate::timings::mark("search index");
             bundle
         });
-        pool.install(|| render_pages(index, theme, base_url, sink, facets_rx, search))
+        pool.install(|| render_pages(index, theme, base_url, sink, only, facets_rx, search))
     })
 }
 
@@ -166,6 +179,7 @@ fn render_pages(
     theme: &Theme,
     base_url: &str,
     sink: &dyn Sink,
+    only: Only<'_>,
     facets: std::sync::mpsc::Receiver<search::SearchFacets>,
     search: std::thread::ScopedJoinHandle<'_, SearchBundle>,
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
@@ -195,163 +209,214 @@ fn render_pages(
     let tiers = views.tier_summaries();
     let years = views.year_summaries();
 
-    let mut jobs: Vec<Job> = Vec::new();
-    jobs.push(
-        job("stats/".into(), "stats.html", "Statistics")
-            .with("charts", &charts::site_charts(index)),
-    );
-    let latest: Vec<_> = views.all_rows().iter().take(12).collect();
-    jobs.push(
-        job(String::new(), "index.html", &config.title)
-            .with("latest", &latest)
-            .with("tiers", &tiers)
-            .with("years", &years),
-    );
-    let table = data::awards_table(&views);
-    jobs.push(job("awards/".into(), "awards.html", "All awards").with("table", &table));
-    jobs.push(job("tiers/".into(), "tiers.html", "Tiers").with("tiers", &tiers));
-    // Pages of each tier, label, year, artist and country are described here
-    // and built inside the parallel render, so their contexts exist only while
-    // each page renders (holding them all cost memory and a serial pass).
+    // Every page is described by its folder and a closure that builds its
+    // context inside the parallel render, so contexts exist only while their
+    // page renders (holding them all cost memory and a serial pass), and a
+    // partial render (`only`) builds none it skips.
     let (views_r, tiers_r, years_r) = (&views, &tiers, &years);
-    let mut lazy: Vec<LazyJob<'_>> = Vec::new();
+    let mut lazy: Vec<(String, LazyJob<'_>)> = Vec::new();
+    lazy.push((
+        "stats/".into(),
+        Box::new(move || {
+            job("stats/".into(), "stats.html", "Statistics")
+                .with("charts", &charts::site_charts(index))
+        }),
+    ));
+    lazy.push((
+        String::new(),
+        Box::new(move || {
+            let latest: Vec<_> = views_r.all_rows().iter().take(12).cloned().collect();
+            job(String::new(), "index.html", &config.title)
+                .with("latest", &latest)
+                .with("tiers", tiers_r)
+                .with("years", years_r)
+        }),
+    ));
+    lazy.push((
+        "awards/".into(),
+        Box::new(move || {
+            job("awards/".into(), "awards.html", "All awards")
+                .with("table", &data::awards_table(views_r))
+        }),
+    ));
+    lazy.push((
+        "tiers/".into(),
+        Box::new(move || job("tiers/".into(), "tiers.html", "Tiers").with("tiers", tiers_r)),
+    ));
     for (rank, t) in tiers.iter().enumerate() {
-        lazy.push(Box::new(move || {
-            let awards = index.by_tier.get(rank).map(Vec::as_slice).unwrap_or(&[]);
-            job(t.badge.url.clone(), "tier.html", &t.badge.name)
-                .with("feeds", &[feeds::tier_feed(&t.badge.name, &t.badge.id)])
-                .with("tier", t)
-                .with("awards", &views_r.rows(awards))
-        }));
+        lazy.push((
+            t.badge.url.clone(),
+            Box::new(move || {
+                let awards = index.by_tier.get(rank).map(Vec::as_slice).unwrap_or(&[]);
+                job(t.badge.url.clone(), "tier.html", &t.badge.name)
+                    .with("feeds", &[feeds::tier_feed(&t.badge.name, &t.badge.id)])
+                    .with("tier", t)
+                    .with("awards", &views_r.rows(awards))
+            }),
+        ));
     }
-    jobs.push(
-        job("labels/".into(), "labels.html", "Labels").with("labels", &views.label_summaries()),
-    );
+    lazy.push((
+        "labels/".into(),
+        Box::new(move || {
+            job("labels/".into(), "labels.html", "Labels")
+                .with("labels", &views_r.label_summaries())
+        }),
+    ));
     for (slug, e) in &index.by_label {
         let views = views_r;
-        lazy.push(Box::new(move || {
-            let l = index.labels[e.label];
-            let releases: Vec<_> = e
-                .releases
-                .iter()
-                .map(|&r| views.release_summary(r))
-                .collect();
-            let imprints: Vec<Link> = e.imprints.iter().map(|&i| views.label_link_at(i)).collect();
-            let parent = l.parent.as_ref().and_then(|p| {
-                index
-                    .by_label
-                    .get(&p.value)
-                    .map(|pe| views.label_link_at(pe.label))
-            });
-            job(views::label_path(slug), "label.html", &l.name.value)
-                .with("feeds", &[feeds::label_feed(index, slug)])
-                .with("share", &share::label(index, slug, e, base_url))
-                .with(
-                    "label",
-                    &LabelView {
-                        name: &l.name.value,
-                        country: &l.country.value,
-                        country_name: crate::iso::country_name(&l.country.value).unwrap_or(""),
-                        website: l.website.as_ref().map(|w| w.value.as_str()),
-                        aliases: l.aliases.iter().map(|a| a.value.as_str()).collect(),
-                        parent,
-                        imprints,
-                        own_awards: e.awards.len(),
-                    },
-                )
-                .with("releases", &releases)
-                .with("awards", &views.rows(&e.awards_with_imprints))
-                .with(
-                    "charts",
-                    &charts::subject_charts(index, &e.awards_with_imprints, &l.name.value),
-                )
-        }));
+        lazy.push((
+            views::label_path(slug),
+            Box::new(move || {
+                let l = index.labels[e.label];
+                let releases: Vec<_> = e
+                    .releases
+                    .iter()
+                    .map(|&r| views.release_summary(r))
+                    .collect();
+                let imprints: Vec<Link> =
+                    e.imprints.iter().map(|&i| views.label_link_at(i)).collect();
+                let parent = l.parent.as_ref().and_then(|p| {
+                    index
+                        .by_label
+                        .get(&p.value)
+                        .map(|pe| views.label_link_at(pe.label))
+                });
+                job(views::label_path(slug), "label.html", &l.name.value)
+                    .with("feeds", &[feeds::label_feed(index, slug)])
+                    .with("share", &share::label(index, slug, e, base_url))
+                    .with(
+                        "label",
+                        &LabelView {
+                            name: &l.name.value,
+                            country: &l.country.value,
+                            country_name: crate::iso::country_name(&l.country.value).unwrap_or(""),
+                            website: l.website.as_ref().map(|w| w.value.as_str()),
+                            aliases: l.aliases.iter().map(|a| a.value.as_str()).collect(),
+                            parent,
+                            imprints,
+                            own_awards: e.awards.len(),
+                        },
+                    )
+                    .with("releases", &releases)
+                    .with("awards", &views.rows(&e.awards_with_imprints))
+                    .with(
+                        "charts",
+                        &charts::subject_charts(index, &e.awards_with_imprints, &l.name.value),
+                    )
+            }),
+        ));
     }
-    jobs.push(
-        job("years/".into(), "years.html", "Years")
-            .with("years", &years)
-            .with("tiers", &tiers),
-    );
-    for (y, awards) in &index.by_year {
-        lazy.push(Box::new(move || {
-            let summary = years_r.iter().find(|s| s.year == *y);
-            job(year_path(*y), "year.html", format!("Awards of {y}"))
-                .with("year", &summary)
+    lazy.push((
+        "years/".into(),
+        Box::new(move || {
+            job("years/".into(), "years.html", "Years")
+                .with("years", years_r)
                 .with("tiers", tiers_r)
-                .with("awards", &views_r.rows(awards))
-        }));
+        }),
+    ));
+    for (y, awards) in &index.by_year {
+        lazy.push((
+            year_path(*y),
+            Box::new(move || {
+                let summary = years_r.iter().find(|s| s.year == *y);
+                job(year_path(*y), "year.html", format!("Awards of {y}"))
+                    .with("year", &summary)
+                    .with("tiers", tiers_r)
+                    .with("awards", &views_r.rows(awards))
+            }),
+        ));
     }
-    jobs.push(
-        job("artists/".into(), "artists.html", "Artists")
-            .with("artists", &views.artist_summaries()),
-    );
+    lazy.push((
+        "artists/".into(),
+        Box::new(move || {
+            job("artists/".into(), "artists.html", "Artists")
+                .with("artists", &views_r.artist_summaries())
+        }),
+    ));
     for a in index.by_artist.values() {
         let views = views_r;
-        lazy.push(Box::new(move || {
-            let releases: Vec<_> = a
-                .releases
-                .iter()
-                .map(|&r| views.release_summary(r))
-                .collect();
-            job(views::artist_path(&a.slug), "artist.html", &a.name)
-                .with("share", &share::artist(index, a, base_url))
-                .with("artist", &ArtistView { name: &a.name })
-                .with("charts", &charts::subject_charts(index, &a.awards, &a.name))
-                .with("releases", &releases)
-                .with("awards", &views.rows(&a.awards))
-        }));
+        lazy.push((
+            views::artist_path(&a.slug),
+            Box::new(move || {
+                let releases: Vec<_> = a
+                    .releases
+                    .iter()
+                    .map(|&r| views.release_summary(r))
+                    .collect();
+                job(views::artist_path(&a.slug), "artist.html", &a.name)
+                    .with("share", &share::artist(index, a, base_url))
+                    .with("artist", &ArtistView { name: &a.name })
+                    .with("charts", &charts::subject_charts(index, &a.awards, &a.name))
+                    .with("releases", &releases)
+                    .with("awards", &views.rows(&a.awards))
+            }),
+        ));
     }
-    jobs.push(
-        job("countries/".into(), "countries.html", "Countries")
-            .with("countries", &views.country_summaries()),
-    );
+    lazy.push((
+        "countries/".into(),
+        Box::new(move || {
+            job("countries/".into(), "countries.html", "Countries")
+                .with("countries", &views_r.country_summaries())
+        }),
+    ));
     for (code, e) in &index.by_country {
         let views = views_r;
-        lazy.push(Box::new(move || {
-            let name = crate::iso::country_name(code).unwrap_or(code);
-            let releases: Vec<CountryRelease> = e
-                .releases
-                .iter()
-                .map(|&(ri, units)| CountryRelease {
-                    release: views.release_summary(ri),
-                    units: crate::config::fmt_units(units),
-                })
-                .collect();
-            job(views::country_path(code), "country.html", name)
-                .with(
-                    "country",
-                    &CountryView {
-                        code,
-                        name,
-                        units: crate::config::fmt_units(e.units),
-                    },
-                )
-                .with("releases", &releases)
-        }));
+        lazy.push((
+            views::country_path(code),
+            Box::new(move || {
+                let name = crate::iso::country_name(code).unwrap_or(code);
+                let releases: Vec<CountryRelease> = e
+                    .releases
+                    .iter()
+                    .map(|&(ri, units)| CountryRelease {
+                        release: views.release_summary(ri),
+                        units: crate::config::fmt_units(units),
+                    })
+                    .collect();
+                job(views::country_path(code), "country.html", name)
+                    .with(
+                        "country",
+                        &CountryView {
+                            code,
+                            name,
+                            units: crate::config::fmt_units(e.units),
+                        },
+                    )
+                    .with("releases", &releases)
+            }),
+        ));
     }
+    let site_base = &site.base;
     for p in &index.pages {
-        jobs.push(job(format!("{}/", p.slug), "page.html", &p.title).with(
-            "content_html",
-            &markdown::to_html_under(&p.body, &site.base),
+        lazy.push((
+            format!("{}/", p.slug),
+            Box::new(move || {
+                job(format!("{}/", p.slug), "page.html", &p.title)
+                    .with("content_html", &markdown::to_html_under(&p.body, site_base))
+            }),
         ));
     }
     // A renamed release keeps its published links: a redirect page at each former slug.
     for r in &index.releases {
         for alias in &r.aliases {
-            jobs.push(
-                job(
-                    views::release_path(&alias.value),
-                    "redirect.html",
-                    &r.title.value,
-                )
-                .with("target", &views::release_path(&r.slug)),
-            );
+            lazy.push((
+                views::release_path(&alias.value),
+                Box::new(move || {
+                    job(
+                        views::release_path(&alias.value),
+                        "redirect.html",
+                        &r.title.value,
+                    )
+                    .with("target", &views::release_path(&r.slug))
+                }),
+            ));
         }
     }
     // Release pages are the bulk: build their views inside the parallel loop.
     let release_jobs: Vec<usize> = (0..index.releases.len()).collect();
     let release_awards = data::awards_by_release(index);
 
+    let wanted = |path: &str| only.is_none_or(|f| f(path));
     let site_ctx = {
         let mut c = Context::new();
         c.insert("site", &site);
@@ -379,54 +444,71 @@ fn render_pages(
         put(format!("{}index.html", j.path), html.into_bytes())
     };
     crate::timings::mark("page jobs");
-    let mut results: Vec<Result<Written, Box<Diagnostic>>> =
-        jobs.into_par_iter().map(render_one).collect();
-    crate::timings::mark("site pages");
-    results.par_extend(lazy.into_par_iter().map(|f| render_one(f())));
+    let mut results: Vec<Result<Written, Box<Diagnostic>>> = lazy
+        .into_par_iter()
+        .filter(|(path, _)| wanted(&format!("{path}index.html")))
+        .map(|(_, f)| render_one(f()))
+        .collect();
     crate::timings::mark("list pages");
     results.par_extend(release_jobs.into_par_iter().flat_map_iter(|ri| {
-        let view = views.release(ri);
-        let page = render_one(
-            job(view.url.clone(), "release.html", view.title.clone())
-                .with("release", &view)
-                .with("share", &share::release(index, ri, base_url)),
-        );
-        let data = data::release_file(index, base_url, ri, &release_awards[ri])
-            .and_then(|f| put(f.path, f.bytes));
-        [page, data]
+        let dir = views::release_path(&index.releases[ri].slug);
+        let mut out = Vec::new();
+        if wanted(&format!("{dir}index.html")) {
+            let view = views.release(ri);
+            out.push(render_one(
+                job(view.url.clone(), "release.html", view.title.clone())
+                    .with("release", &view)
+                    .with("share", &share::release(index, ri, base_url)),
+            ));
+        }
+        if wanted(&format!("{dir}{}", data::RELEASE_JSON)) {
+            out.push(
+                data::release_file(index, base_url, ri, &release_awards[ri])
+                    .and_then(|f| put(f.path, f.bytes)),
+            );
+        }
+        out
     }));
     crate::timings::mark("release pages");
     // The 404 page is a file at the root, not a folder.
     let mut ctx404 = site_ctx.clone();
     ctx404.insert("page_title", "Page not found");
     ctx404.insert("path", "404.html");
-    results.push(
-        theme
-            .render("404.html", &ctx404)
-            .and_then(|html| put("404.html".into(), html.into_bytes())),
-    );
+    if wanted("404.html") {
+        results.push(
+            theme
+                .render("404.html", &ctx404)
+                .and_then(|html| put("404.html".into(), html.into_bytes())),
+        );
+    }
     let put_all = |files: Vec<OutFile>| -> Vec<Result<Written, Box<Diagnostic>>> {
         files
             .into_par_iter()
+            .filter(|f| wanted(&f.path))
             .map(|f| put(f.path, f.bytes))
             .collect()
     };
     results.extend(put_all(theme.static_files()));
     results.extend(put_all(feeds::files(index, base_url)));
     crate::timings::mark("feeds");
-    match data::files(index, base_url) {
-        Ok(files) => results.extend(put_all(files)),
-        Err(d) => results.push(Err(d)),
+    if wanted(data::CSV_PATH) || wanted(data::JSON_PATH) || wanted(data::SCHEMA_PATH) {
+        match data::files(index, base_url) {
+            Ok(files) => results.extend(put_all(files)),
+            Err(d) => results.push(Err(d)),
+        }
     }
     crate::timings::mark("open data");
     // The search page lists the filter values, which come with the records.
-    results.push(match facets.recv() {
-        Ok(f) => render_one(job("search/".into(), "search.html", "Search").with("facets", &f)),
-        Err(_) => Err(Box::new(Diagnostic::error(
-            "search-index",
-            "the search indexer stopped unexpectedly",
-        ))),
-    });
+    let facets = facets.recv();
+    if wanted("search/index.html") {
+        results.push(match facets {
+            Ok(f) => render_one(job("search/".into(), "search.html", "Search").with("facets", &f)),
+            Err(_) => Err(Box::new(Diagnostic::error(
+                "search-index",
+                "the search indexer stopped unexpectedly",
+            ))),
+        });
+    }
     match search.join() {
         Ok(Ok(files)) => results.extend(put_all(files)),
         Ok(Err(d)) => results.push(Err(d)),
@@ -453,6 +535,10 @@ fn render_pages(
     }
     if !errors.is_empty() {
         return Err(errors.into_values().collect());
+    }
+    if only.is_some() {
+        paths.sort_unstable();
+        return Ok(paths);
     }
     // Last, so the sitemap lists every page rendered above.
     pages.sort_unstable();
