@@ -404,7 +404,7 @@ pub fn bundle(records: &[SearchRecord]) -> Result<Vec<OutFile>, Box<Diagnostic>>
             .await
             .map_err(|e| search_error("records", e))?;
         crate::timings::mark("search: records indexed");
-        pf.get_files().await.map_err(|e| search_error("output", e))
+        pf.into_files().await.map_err(|e| search_error("output", e))
     })?;
     let mut out: Vec<OutFile> = files
         .into_iter()

@@ -266,6 +266,17 @@ impl PagefindIndex {
     ///
     /// # Returns
     /// A list of SyntheticFiles containing the path and content of each file.
+    /// impala-awards patch: [`Self::get_files`] for an index that is done:
+    /// the records move into the index instead of being copied.
+    pub async fn into_files(self) -> Result<Vec<SyntheticFile>> {
+        let mut state = self.search_index.lock().await;
+        state.consume_pages = true;
+        state.build_indexes().await?;
+        let files = state.get_files().await;
+        state.built_indexes.clear();
+        Ok(files)
+    }
+
     pub async fn get_files(&mut self) -> Result<Vec<SyntheticFile>> {
         let mut state = self.search_index.lock().await;
         state.build_indexes().await?;
