@@ -325,7 +325,11 @@ pub struct FilterOption {
 /// The `/awards/` page: every award, and the options of each filter.
 #[derive(Debug, Clone, Serialize)]
 pub struct AwardsTable<'v> {
+    /// Rendered apart, in parallel chunks (`awards_rows.html`).
+    #[serde(skip)]
     pub rows: Vec<TableRow<'v>>,
+    /// Number of rows.
+    pub count: usize,
     /// Tiers by rank, lowest first.
     pub tiers: Vec<FilterOption>,
     /// Years, newest first.
@@ -399,6 +403,7 @@ pub fn awards_table<'v>(views: &'v Views<'_, '_>) -> AwardsTable<'v> {
         .collect();
     countries.sort_by_cached_key(|o| (crate::slug::slugify(&o.name), o.value.clone()));
     AwardsTable {
+        count: rows.len(),
         rows,
         tiers,
         years,

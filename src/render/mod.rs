@@ -107,6 +107,44 @@ struct Job {
     template: &'static str,
     title: String,
     context: Context,
+    /// A part rendered ahead (see [`Job::with_rows`]) failed.
+    error: Option<Box<Diagnostic>>,
+}
+
+/// The rows of an award table (`award_table.html` shows them).
+const AWARD_ROWS: &str = "award_rows.html";
+
+/// Rows per render of a long list (see [`Job::with_rows`]).
+const ROW_CHUNK: usize = 256;
+
+/// What rendering a list's rows needs: the theme and the site-wide context.
+#[derive(Clone, Copy)]
+struct RowRenderer<'a> {
+    theme: &'a Theme,
+    site: &'a Context,
+}
+
+impl RowRenderer<'_> {
+    /// Renders `template` (a loop over `key`) once per chunk of `items`, in
+    /// parallel, and joins the parts: the same HTML as one loop over every
+    /// item, but a long list (a tier's 50,000 awards) no longer renders on one
+    /// thread nor becomes one huge tree of template values.
+    fn rows<T: Serialize + Sync>(
+        self,
+        template: &'static str,
+        key: &'static str,
+        items: &[T],
+    ) -> Result<String, Box<Diagnostic>> {
+        let parts: Vec<String> = items
+            .par_chunks(ROW_CHUNK)
+            .map(|chunk| {
+                let mut ctx = self.site.clone();
+                ctx.insert(key, chunk);
+                self.theme.render(template, &ctx)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(parts.concat())
+    }
 }
 
 /// A page whose context is built when it renders.
@@ -118,12 +156,29 @@ fn job(path: String, template: &'static str, title: impl Into<String>) -> Job {
         template,
         title: title.into(),
         context: Context::new(),
+        error: None,
     }
 }
 
 impl Job {
     fn with<T: Serialize + ?Sized>(mut self, key: &'static str, value: &T) -> Self {
         self.context.insert(key, value);
+        self
+    }
+
+    /// Adds `key`: the HTML of `template` looping over `items` as `item_key`.
+    fn with_rows<T: Serialize + Sync>(
+        mut self,
+        r: RowRenderer<'_>,
+        key: &'static str,
+        template: &'static str,
+        item_key: &'static str,
+        items: &[T],
+    ) -> Self {
+        match r.rows(template, item_key, items) {
+            Ok(html) => self.context.insert(key, &html),
+            Err(e) => self.error = self.error.or(Some(e)),
+        }
         self
     }
 }
@@ -208,6 +263,15 @@ fn render_pages(
     };
     let tiers = views.tier_summaries();
     let years = views.year_summaries();
+    let site_ctx = {
+        let mut c = Context::new();
+        c.insert("site", &site);
+        c
+    };
+    let rr = RowRenderer {
+        theme,
+        site: &site_ctx,
+    };
 
     // Every page is described by its folder and a closure that builds its
     // context inside the parallel render, so contexts exist only while their
@@ -227,7 +291,7 @@ fn render_pages(
         Box::new(move || {
             let latest: Vec<_> = views_r.all_rows().iter().take(12).cloned().collect();
             job(String::new(), "index.html", &config.title)
-                .with("latest", &latest)
+                .with_rows(rr, "latest_html", AWARD_ROWS, "rows", &latest)
                 .with("tiers", tiers_r)
                 .with("years", years_r)
         }),
@@ -235,8 +299,10 @@ fn render_pages(
     lazy.push((
         "awards/".into(),
         Box::new(move || {
+            let table = data::awards_table(views_r);
             job("awards/".into(), "awards.html", "All awards")
-                .with("table", &data::awards_table(views_r))
+                .with("table", &table)
+                .with_rows(rr, "rows_html", "awards_rows.html", "rows", &table.rows)
         }),
     ));
     lazy.push((
@@ -251,7 +317,7 @@ fn render_pages(
                 job(t.badge.url.clone(), "tier.html", &t.badge.name)
                     .with("feeds", &[feeds::tier_feed(&t.badge.name, &t.badge.id)])
                     .with("tier", t)
-                    .with("awards", &views_r.rows(awards))
+                    .with_rows(rr, "awards_html", AWARD_ROWS, "rows", &views_r.rows(awards))
             }),
         ));
     }
@@ -298,7 +364,14 @@ fn render_pages(
                         },
                     )
                     .with("releases", &releases)
-                    .with("awards", &views.rows(&e.awards_with_imprints))
+                    .with("awards_count", &e.awards_with_imprints.len())
+                    .with_rows(
+                        rr,
+                        "awards_html",
+                        AWARD_ROWS,
+                        "rows",
+                        &views.rows(&e.awards_with_imprints),
+                    )
                     .with(
                         "charts",
                         &charts::subject_charts(index, &e.awards_with_imprints, &l.name.value),
@@ -322,7 +395,7 @@ fn render_pages(
                 job(year_path(*y), "year.html", format!("Awards of {y}"))
                     .with("year", &summary)
                     .with("tiers", tiers_r)
-                    .with("awards", &views_r.rows(awards))
+                    .with_rows(rr, "awards_html", AWARD_ROWS, "rows", &views_r.rows(awards))
             }),
         ));
     }
@@ -348,7 +421,13 @@ fn render_pages(
                     .with("artist", &ArtistView { name: &a.name })
                     .with("charts", &charts::subject_charts(index, &a.awards, &a.name))
                     .with("releases", &releases)
-                    .with("awards", &views.rows(&a.awards))
+                    .with_rows(
+                        rr,
+                        "awards_html",
+                        AWARD_ROWS,
+                        "rows",
+                        &views.rows(&a.awards),
+                    )
             }),
         ));
     }
@@ -382,7 +461,13 @@ fn render_pages(
                             units: crate::config::fmt_units(e.units),
                         },
                     )
-                    .with("releases", &releases)
+                    .with_rows(
+                        rr,
+                        "releases_html",
+                        "country_rows.html",
+                        "releases",
+                        &releases,
+                    )
             }),
         ));
     }
@@ -417,11 +502,6 @@ fn render_pages(
     let release_awards = data::awards_by_release(index);
 
     let wanted = |path: &str| only.is_none_or(|f| f(path));
-    let site_ctx = {
-        let mut c = Context::new();
-        c.insert("site", &site);
-        c
-    };
     // What each rendered file leaves behind: its path, and for an indexable
     // HTML page its sitemap path.
     struct Written {
@@ -436,6 +516,9 @@ fn render_pages(
         Ok(Written { path, sitemap })
     };
     let render_one = |j: Job| -> Result<Written, Box<Diagnostic>> {
+        if let Some(e) = j.error {
+            return Err(e);
+        }
         let mut ctx = site_ctx.clone();
         ctx.insert("page_title", &j.title);
         ctx.insert("path", &j.path);

@@ -20,6 +20,18 @@ const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../themes/default/templates/badge.html"),
     ),
     (
+        "award_rows.html",
+        include_str!("../../themes/default/templates/award_rows.html"),
+    ),
+    (
+        "country_rows.html",
+        include_str!("../../themes/default/templates/country_rows.html"),
+    ),
+    (
+        "awards_rows.html",
+        include_str!("../../themes/default/templates/awards_rows.html"),
+    ),
+    (
         "award_table.html",
         include_str!("../../themes/default/templates/award_table.html"),
     ),
