@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod config;
+pub mod deps;
 pub mod diagnostics;
 pub mod index;
 pub mod iso;

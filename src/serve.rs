@@ -21,10 +21,10 @@ use chrono::NaiveDate;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
-use crate::config::CONFIG_FILE;
+use crate::config::{CONFIG_FILE, fmt_units};
+use crate::deps;
 use crate::diagnostics::{self, Diagnostic, MessageFormat, Sources};
-use crate::render::OutFile;
-use crate::render::escape;
+use crate::render::{self, OutFile, escape};
 use crate::site;
 
 /// The port `serve` listens on unless told otherwise.
@@ -133,10 +133,82 @@ impl Shared {
     }
 }
 
+/// What a build rendered.
+#[derive(Debug)]
+enum Render {
+    /// Every file; why, when it is a rebuild that could not be partial.
+    Full(Option<String>),
+    /// Only the files the scope accepts, to be laid over the last good build.
+    Partial(deps::Scope),
+    /// Nothing: no source file changed since the last good build.
+    Unchanged,
+}
+
+/// What `serve` keeps between builds to re-render only what an edit touches.
+struct Incremental {
+    /// The search index cache of this process: rebuilt only when the searched
+    /// text changed. Removed on drop.
+    search_cache: PathBuf,
+    /// The records of the last good build.
+    last: Option<deps::Summary>,
+    /// Paths reported changed since the last good build (a failed build in
+    /// between does not forget them).
+    dirty: BTreeSet<PathBuf>,
+    /// A change may have gone unreported (the watcher failed): render all.
+    lost: bool,
+}
+
+impl Incremental {
+    fn new(search_cache: PathBuf) -> Incremental {
+        Incremental {
+            search_cache,
+            last: None,
+            dirty: BTreeSet::new(),
+            lost: false,
+        }
+    }
+
+    /// What to render for `checked`, which has no errors.
+    fn plan(&self, new: Option<&deps::Summary>) -> Render {
+        match (&self.last, new) {
+            (None, _) => Render::Full(None),
+            (Some(_), _) if self.lost => {
+                Render::Full(Some("a change may have gone unreported".into()))
+            }
+            (Some(_), None) => Render::Full(Some("site.toml did not load".into())),
+            (Some(old), Some(new)) => match deps::plan(old, new, &self.dirty) {
+                deps::Plan::Full(why) => Render::Full(Some(why)),
+                deps::Plan::Partial(scope) => Render::Partial(scope),
+                deps::Plan::Unchanged => Render::Unchanged,
+            },
+        }
+    }
+}
+
+impl Incremental {
+    /// Records that the site served is now the good build `summary` describes.
+    fn settle(&mut self, summary: Option<deps::Summary>) {
+        self.last = summary;
+        self.dirty.clear();
+        self.lost = false;
+    }
+}
+
+impl Drop for Incremental {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.search_cache);
+        // The cache is written beside itself first, then renamed.
+        let _ = std::fs::remove_file(self.search_cache.with_extension("tmp"));
+    }
+}
+
 /// One build in memory.
 struct Build {
     /// `None` when the build failed.
     files: Option<Vec<OutFile>>,
+    render: Render,
+    /// The records built, when the build succeeded.
+    summary: Option<deps::Summary>,
     /// Every problem, sorted; warnings only when `files` is `Some`.
     diags: Vec<Diagnostic>,
     sources: Sources,
@@ -147,7 +219,7 @@ struct Build {
 }
 
 impl Build {
-    fn run(root: &Path, today: NaiveDate, base_url: &str) -> Build {
+    fn run(root: &Path, today: NaiveDate, base_url: &str, inc: &Incremental) -> Build {
         let start = Instant::now();
         let checked = site::load_and_check(root, today);
         let config_dirs = checked.loaded.config.as_ref().map(|c| {
@@ -158,6 +230,8 @@ impl Build {
                 .collect::<Vec<_>>()
         });
         let mut extra = Vec::new();
+        let mut summary = None;
+        let mut render = Render::Full(None);
         let files = if checked.has_errors() {
             None
         } else if checked.loaded.config.is_none() {
@@ -167,7 +241,23 @@ impl Build {
             );
             None
         } else {
-            match site::render(&checked, root, Some(base_url)) {
+            summary = deps::Summary::of(&checked);
+            render = inc.plan(summary.as_ref());
+            let cache = Some(inc.search_cache.as_path());
+            let out = match &render {
+                Render::Unchanged => Ok(Vec::new()),
+                Render::Partial(scope) => {
+                    site::render_only(&checked, root, Some(base_url), cache, &|p: &str| {
+                        scope.accepts(p)
+                    })
+                }
+                Render::Full(_) => {
+                    let sink = render::Collect::default();
+                    site::render_into(&checked, root, Some(base_url), cache, &sink, None)
+                        .map(|_| sink.into_files())
+                }
+            };
+            match out {
                 Ok(files) => Some(files),
                 Err(ds) => {
                     extra = ds;
@@ -179,7 +269,9 @@ impl Build {
         diags.append(&mut extra);
         diagnostics::sort(&mut diags);
         Build {
+            summary: summary.filter(|_| files.is_some()),
             files,
+            render,
             diags,
             sources: loaded.sources,
             config_dirs,
@@ -188,12 +280,49 @@ impl Build {
     }
 }
 
+/// A good build laid over the last one.
+struct Merged {
+    files: Arc<Files>,
+    /// HTML pages rendered by this build, and in the whole site.
+    rendered: usize,
+    pages: usize,
+    /// Files changed (or new), and removed.
+    changed: usize,
+    removed: usize,
+}
+
+/// Lays the files of a good `build` over `old`, the last good site.
+fn apply(old: &Arc<Files>, render: &Render, files: Vec<OutFile>) -> Merged {
+    let rendered = count_pages(&files);
+    let (files, changed, removed) = match render {
+        Render::Full(_) => {
+            let (f, c, r) = merge(old, files);
+            (Arc::new(f), c, r)
+        }
+        Render::Partial(scope) => {
+            let (f, c, r) = merge_partial(old, files, &|p| scope.accepts(p));
+            (Arc::new(f), c, r)
+        }
+        Render::Unchanged => (Arc::clone(old), 0, 0),
+    };
+    let pages = files.keys().filter(|k| is_page(k)).count();
+    Merged {
+        files,
+        rendered,
+        pages,
+        changed,
+        removed,
+    }
+}
+
+/// Whether an output path is an HTML page, as `build` counts them.
+fn is_page(path: &str) -> bool {
+    path.ends_with("index.html") || path == "404.html"
+}
+
 /// Counts HTML pages the way `build` does.
 fn count_pages(files: &[OutFile]) -> usize {
-    files
-        .iter()
-        .filter(|f| f.path.ends_with("index.html") || f.path == "404.html")
-        .count()
+    files.iter().filter(|f| is_page(&f.path)).count()
 }
 
 /// The new file set, reusing the bytes of every unchanged file; with the
@@ -216,8 +345,40 @@ fn merge(old: &Files, new: Vec<OutFile>) -> (Files, usize, usize) {
     (out, changed, removed)
 }
 
+/// `old` with the files of a partial render laid over it: every file `only`
+/// accepts is replaced by its new version, or removed when the render did
+/// not make it (a search bundle's files are named by their hash); every other
+/// file is kept as it was. With the numbers of files changed (or new) and removed.
+fn merge_partial(
+    old: &Files,
+    new: Vec<OutFile>,
+    only: &dyn Fn(&str) -> bool,
+) -> (Files, usize, usize) {
+    let made: BTreeSet<&str> = new.iter().map(|f| f.path.as_str()).collect();
+    let mut out = old.clone();
+    out.retain(|k, _| made.contains(k.as_str()) || !only(k));
+    let removed = old.len() - out.len();
+    let mut changed = 0;
+    for f in new {
+        if out.get(&f.path).is_none_or(|prev| **prev != *f.bytes) {
+            changed += 1;
+            out.insert(f.path, Arc::from(f.bytes));
+        }
+    }
+    (out, changed, removed)
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// [`plural`] with thousands separated: "12,551 pages".
+fn plural_fmt(n: usize, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        fmt_units(n as u64),
+        if n == 1 { one } else { many }
+    )
 }
 
 /// The overlay listing a failed build's problems, every one escaped.
@@ -855,6 +1016,7 @@ struct Server {
     want: BTreeSet<PathBuf>,
     /// Folders being watched right now.
     watching: BTreeSet<PathBuf>,
+    inc: Incremental,
 }
 
 impl Server {
@@ -869,7 +1031,10 @@ impl Server {
 
     /// Runs a build and serves its result; `cause` is what changed and when.
     fn rebuild(&mut self, watcher: &mut Watcher, cause: Option<(&[PathBuf], Instant)>) {
-        let build = Build::run(&self.root, self.today, &self.base_url);
+        if let Some((paths, _)) = cause {
+            self.inc.dirty.extend(paths.iter().cloned());
+        }
+        let build = Build::run(&self.root, self.today, &self.base_url, &self.inc);
         if let Some(dirs) = &build.config_dirs {
             self.want = DEFAULT_WATCH.iter().map(PathBuf::from).collect();
             self.want.extend(
@@ -886,14 +1051,14 @@ impl Server {
         let old = self.shared.get();
         match build.files {
             Some(files) => {
-                let pages = count_pages(&files);
                 let total = files.len();
-                let (files, changed, removed) = merge(&old.files, files);
-                let moved = changed + removed > 0 || old.overlay.is_some();
+                let m = apply(&old.files, &build.render, files);
+                self.inc.settle(build.summary);
+                let moved = m.changed + m.removed > 0 || old.overlay.is_some();
                 if moved {
                     self.shared.set(Snapshot {
                         version: old.version + 1,
-                        files: Arc::new(files),
+                        files: Arc::clone(&m.files),
                         overlay: None,
                         changed_at: cause.map(|(_, at)| at),
                     });
@@ -906,13 +1071,19 @@ impl Server {
                 };
                 match (cause, what) {
                     (Some((_, since)), Some(what)) => eprintln!(
-                        "rebuilt in {} ms ({what}): {} re-rendered in {} ms, {} changed{}{}{warned}",
+                        "rebuilt in {} ms ({what}): {} of {} re-rendered in {} ms{}, {} changed{}{}{warned}",
                         since.elapsed().as_millis(),
-                        plural(pages, "page", "pages"),
+                        fmt_units(m.rendered as u64),
+                        plural_fmt(m.pages, "page", "pages"),
                         build.elapsed.as_millis(),
-                        plural(changed, "file", "files"),
-                        if removed > 0 {
-                            format!(", {removed} removed")
+                        match &build.render {
+                            Render::Full(Some(why)) => format!(" (all: {why})"),
+                            Render::Unchanged => " (no record changed)".to_string(),
+                            Render::Full(None) | Render::Partial(_) => String::new(),
+                        },
+                        plural(m.changed, "file", "files"),
+                        if m.removed > 0 {
+                            format!(", {} removed", m.removed)
                         } else {
                             String::new()
                         },
@@ -924,7 +1095,7 @@ impl Server {
                     ),
                     _ => eprintln!(
                         "built {} ({}) in {} ms{warned}",
-                        plural(pages, "page", "pages"),
+                        plural(m.pages, "page", "pages"),
                         plural(total, "file", "files"),
                         build.elapsed.as_millis()
                     ),
@@ -1014,6 +1185,39 @@ fn site_url(local: SocketAddr) -> String {
     format!("http://{}/", SocketAddr::new(ip, local.port()))
 }
 
+/// Name of the search index cache of the `serve` with process id `pid`.
+fn cache_name(pid: u32) -> String {
+    format!("impala-awards-serve-{pid}.search-cache")
+}
+
+/// This process's own search index cache, so two servers never share one;
+/// the caches a killed server left behind are removed first.
+fn search_cache_file() -> PathBuf {
+    let dir = std::env::temp_dir();
+    #[cfg(unix)]
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("impala-awards-serve-"))
+                .and_then(|n| n.strip_suffix(".search-cache"))
+                .and_then(|p| p.parse::<libc::pid_t>().ok())
+                .filter(|&p| p > 0)
+            else {
+                continue;
+            };
+            // SAFETY: signal 0 only asks whether the process exists.
+            let gone = unsafe { libc::kill(pid, 0) } != 0
+                && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            if gone {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    dir.join(cache_name(std::process::id()))
+}
+
 /// Builds the site, serves it and rebuilds on every change until Ctrl-C.
 pub fn run(opts: &ServeOptions) -> Result<(), ServeError> {
     let root_abs = opts
@@ -1069,6 +1273,7 @@ pub fn run(opts: &ServeOptions) -> Result<(), ServeError> {
         shared: Arc::clone(&shared),
         want: DEFAULT_WATCH.iter().map(PathBuf::from).collect(),
         watching: BTreeSet::new(),
+        inc: Incremental::new(search_cache_file()),
     };
     server.rebuild(&mut watcher, None);
 
@@ -1102,6 +1307,8 @@ pub fn run(opts: &ServeOptions) -> Result<(), ServeError> {
                     for e in errors {
                         eprintln!("warning: watching for changes: {e}");
                     }
+                    // What the failed events were about is unknown.
+                    server.inc.lost = true;
                 }
                 Msg::Changed(Ok(events)) => {
                     for ev in events {
@@ -1310,5 +1517,281 @@ mod tests {
         let p: Vec<PathBuf> = ["a", "b", "c", "d"].iter().map(PathBuf::from).collect();
         assert_eq!(describe(&p[..1]), "a");
         assert_eq!(describe(&p), "a, b and 2 more");
+    }
+}
+
+/// Partial rebuilds against full ones, on a copy of the fixture site.
+#[cfg(test)]
+mod incremental_tests {
+    use super::*;
+
+    const BASE: &str = "http://127.0.0.1:1111/";
+    const ZOE: &str = "content/releases/zoe-brandt/zoe-brandt-uberall.toml";
+    const JAAKIDE: &str = "content/releases/jaakide/jaakide-hamara.toml";
+
+    /// A copy of the valid fixture and serve's state over it.
+    struct Site {
+        dir: tempfile::TempDir,
+        inc: Incremental,
+        files: Arc<Files>,
+    }
+
+    /// What one rebuild did.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Kind {
+        Full,
+        Partial,
+        Unchanged,
+        Failed,
+    }
+
+    fn today() -> NaiveDate {
+        // SOURCE_DATE_EPOCH of the integration tests: 2026-09-21.
+        NaiveDate::from_ymd_opt(2026, 9, 21).unwrap_or_default()
+    }
+
+    impl Site {
+        fn new() -> Site {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+            for entry in walkdir::WalkDir::new(&from) {
+                let entry = entry.expect("walk the fixture");
+                let rel = entry.path().strip_prefix(&from).expect("inside");
+                let to = dir.path().join(rel);
+                if entry.file_type().is_dir() {
+                    std::fs::create_dir_all(&to).expect("create folder");
+                } else {
+                    std::fs::copy(entry.path(), &to).expect("copy file");
+                }
+            }
+            let inc = Incremental::new(dir.path().join(".search-cache"));
+            let mut site = Site {
+                dir,
+                inc,
+                files: Arc::new(Files::new()),
+            };
+            assert_eq!(site.rebuild(&[]).0, Kind::Full);
+            site
+        }
+
+        fn root(&self) -> &Path {
+            self.dir.path()
+        }
+
+        /// Replaces the first `from` in `rel` by `to`.
+        fn edit(&self, rel: &str, from: &str, to: &str) {
+            let path = self.root().join(rel);
+            let text = std::fs::read_to_string(&path).expect("read record");
+            assert!(text.contains(from), "{from:?} not in {rel}");
+            std::fs::write(&path, text.replacen(from, to, 1)).expect("write record");
+        }
+
+        /// What `serve` does after the watcher reports `changed`.
+        fn rebuild(&mut self, changed: &[&str]) -> (Kind, usize, usize) {
+            self.inc.dirty.extend(changed.iter().map(PathBuf::from));
+            let build = Build::run(self.root(), today(), BASE, &self.inc);
+            let Some(files) = build.files else {
+                return (Kind::Failed, 0, 0);
+            };
+            let kind = match build.render {
+                Render::Full(_) => Kind::Full,
+                Render::Partial(_) => Kind::Partial,
+                Render::Unchanged => Kind::Unchanged,
+            };
+            let m = apply(&self.files, &build.render, files);
+            self.inc.settle(build.summary);
+            self.files = m.files;
+            (kind, m.rendered, m.pages)
+        }
+
+        /// Asserts that what serve holds is what a fresh full render makes,
+        /// byte for byte, sitemap included: a partial render is only made
+        /// when the set of pages stays the same, so the sitemap does too.
+        fn assert_same_as_full(&self, what: &str) {
+            let checked = site::load_and_check(self.root(), today());
+            assert!(!checked.has_errors(), "{what}: {:?}", checked.diags);
+            let full: BTreeMap<String, Vec<u8>> = site::render(&checked, self.root(), Some(BASE))
+                .expect("a full render")
+                .into_iter()
+                .map(|f| (f.path, f.bytes))
+                .collect();
+            let ours: BTreeMap<&String, &[u8]> =
+                self.files.iter().map(|(k, v)| (k, &**v)).collect();
+            let missing: Vec<&String> = full.keys().filter(|k| !ours.contains_key(k)).collect();
+            let extra: Vec<&&String> = ours.keys().filter(|k| !full.contains_key(**k)).collect();
+            let differ: Vec<&String> = full
+                .iter()
+                .filter(|(k, v)| ours.get(k).is_some_and(|o| *o != v.as_slice()))
+                .map(|(k, _)| k)
+                .collect();
+            assert!(
+                missing.is_empty() && extra.is_empty() && differ.is_empty(),
+                "{what}: missing {missing:?}, extra {extra:?}, different {differ:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn partial_rebuilds_match_full_renders() {
+        let mut site = Site::new();
+        site.assert_same_as_full("first build");
+        // Cumulative edits; each must render only some pages and leave the
+        // site exactly as a full render of the new records would.
+        let partial: [(&str, &str, &str, &str); 8] = [
+            (
+                "title",
+                ZOE,
+                "title = \"Überall\"",
+                "title = \"Überall (Live)\"",
+            ),
+            ("units", ZOE, "units = 22_000", "units = 23_456"),
+            (
+                "tier upgrade",
+                ZOE,
+                "tier = \"silver\"\ndate = \"2021-03\"\nunits = 23_456",
+                "tier = \"double-silver\"\ndate = \"2021-03\"\nunits = 40_500",
+            ),
+            (
+                "label",
+                ZOE,
+                "label = \"polar-sound\"",
+                "label = \"nordlicht-tontrager\"",
+            ),
+            (
+                "artists",
+                ZOE,
+                "artists = [\"Zoë Brandt\"]",
+                "artists = [\"Zoë Brandt\", \"Jääkide\"]",
+            ),
+            ("shipment country", JAAKIDE, "SE = 3_000", "DK = 3_000"),
+            (
+                "award year",
+                ZOE,
+                "date = \"2021-03\"",
+                "date = \"2025-03\"",
+            ),
+            (
+                "label back",
+                ZOE,
+                "label = \"nordlicht-tontrager\"",
+                "label = \"polar-sound\"",
+            ),
+        ];
+        for (what, rel, from, to) in partial {
+            site.edit(rel, from, to);
+            let (kind, rendered, pages) = site.rebuild(&[rel]);
+            assert_eq!(kind, Kind::Partial, "{what}");
+            assert!(
+                rendered > 0 && rendered < pages,
+                "{what}: {rendered} of {pages}"
+            );
+            site.assert_same_as_full(what);
+        }
+
+        // Each of these changes what every page shows or which pages exist.
+        let full: [(&str, &str, &str, &str); 4] = [
+            (
+                "an added award (the footer counts awards)",
+                ZOE,
+                "source = \"https://polarsound.example/news/uberall-silver\"",
+                "source = \"https://polarsound.example/news/uberall-silver\"\n\n\
+                 [[awards]]\ntier = \"gold\"\ndate = 2026-01-10\nunits = 80_000\n",
+            ),
+            ("a new country", JAAKIDE, "DK = 3_000", "IE = 3_000"),
+            (
+                "a new artist",
+                ZOE,
+                "\"Zoë Brandt\", \"Jääkide\"",
+                "\"Zoë Brandt\", \"Mira Lund\"",
+            ),
+            (
+                "a new redirect",
+                ZOE,
+                "format = \"download\"",
+                "format = \"download\"\naliases = [\"uberall-old\"]",
+            ),
+        ];
+        for (what, rel, from, to) in full {
+            site.edit(rel, from, to);
+            assert_eq!(site.rebuild(&[rel]).0, Kind::Full, "{what}");
+            site.assert_same_as_full(what);
+        }
+
+        // Saved without a change.
+        let before = Arc::clone(&site.files);
+        site.edit(ZOE, "units", "units");
+        assert_eq!(site.rebuild(&[ZOE]).0, Kind::Unchanged);
+        assert!(Arc::ptr_eq(&before, &site.files));
+
+        // A label or site.toml edit renders everything.
+        site.edit(
+            "content/labels/polar-sound.toml",
+            "name = \"Polar Sound\"",
+            "name = \"Polar Sound Recordings\"",
+        );
+        assert_eq!(
+            site.rebuild(&["content/labels/polar-sound.toml"]).0,
+            Kind::Full
+        );
+        site.assert_same_as_full("label record");
+    }
+
+    #[test]
+    fn changes_made_while_the_build_failed_are_not_forgotten() {
+        let mut site = Site::new();
+        site.edit(ZOE, "tier = \"silver\"", "tier = \"silvr\"");
+        assert_eq!(site.rebuild(&[ZOE]).0, Kind::Failed);
+        // A static file changes while the record is broken...
+        std::fs::write(site.root().join("static/favicon.svg"), "<svg/>").expect("write");
+        assert_eq!(site.rebuild(&["static/favicon.svg"]).0, Kind::Failed);
+        // ...and the fix of the record alone must still bring it in.
+        site.edit(ZOE, "tier = \"silvr\"", "tier = \"silver\"");
+        assert_eq!(site.rebuild(&[ZOE]).0, Kind::Full);
+        assert_eq!(
+            site.files.get("favicon.svg").map(|b| &**b),
+            Some(&b"<svg/>"[..])
+        );
+        site.assert_same_as_full("static file");
+
+        // Broken, then fixed with a title edit: compared with the last good build.
+        site.edit(ZOE, "tier = \"silver\"", "tier = \"silvr\"");
+        assert_eq!(site.rebuild(&[ZOE]).0, Kind::Failed);
+        site.edit(ZOE, "tier = \"silvr\"", "tier = \"silver\"");
+        site.edit(ZOE, "title = \"Überall\"", "title = \"Überall 2\"");
+        assert_eq!(site.rebuild(&[ZOE]).0, Kind::Partial);
+        site.assert_same_as_full("title after a failed build");
+
+        // An unreported change forces a full render.
+        site.inc.lost = true;
+        site.edit(ZOE, "units = 22_000", "units = 22_500");
+        assert_eq!(site.rebuild(&[]).0, Kind::Full);
+        site.assert_same_as_full("lost change");
+    }
+
+    #[test]
+    fn merge_partial_replaces_and_removes_only_what_it_rendered() {
+        let old: Files = ["a", "b", "p/1", "p/2"]
+            .iter()
+            .map(|k| (k.to_string(), Arc::from(k.as_bytes())))
+            .collect();
+        let new = vec![
+            OutFile {
+                path: "a".into(),
+                bytes: b"a".to_vec(),
+            },
+            OutFile {
+                path: "p/3".into(),
+                bytes: b"3".to_vec(),
+            },
+        ];
+        let only = |p: &str| p == "a" || p.starts_with("p/");
+        let (merged, changed, removed) = merge_partial(&old, new, &only);
+        assert_eq!((changed, removed), (1, 2));
+        assert!(Arc::ptr_eq(&merged["a"], &old["a"]));
+        assert!(Arc::ptr_eq(&merged["b"], &old["b"]));
+        assert_eq!(
+            merged.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["a", "b", "p/3"]
+        );
     }
 }

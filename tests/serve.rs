@@ -142,6 +142,23 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        // Ctrl-C first, so that serve removes its search cache; killed if it lingers.
+        #[cfg(unix)]
+        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: signals the child this test started, by its id; it has
+            // not been reaped, so the id is still its own.
+            unsafe { libc::kill(pid, libc::SIGINT) };
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if matches!(self.child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -415,6 +432,68 @@ fn edits_rebuild_and_a_broken_record_shows_the_overlay_until_fixed() {
 }
 
 #[test]
+fn a_record_edit_re_renders_only_the_pages_that_show_it() {
+    let site = Site::valid();
+    let server = Server::start(&site);
+    let built = server.wait_log("built ");
+    let total: usize = built
+        .strip_prefix("built ")
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("no page count in {built:?}"));
+    let other = server.get("/releases/jaakide-hamara/").body;
+
+    edit(&site, RELEASE, "units = 22_000", "units = 23_456");
+    server.wait_for(RELEASE_PAGE, "the new units", |r| {
+        r.status == 200 && r.body.contains("23,456")
+    });
+    let line = server.wait_log("rebuilt in ");
+    // "rebuilt in N ms (path): X of Y pages re-rendered in M ms, ..."
+    let counts = line
+        .split_once("): ")
+        .and_then(|(_, r)| r.split_once(" pages re-rendered"))
+        .and_then(|(r, _)| r.split_once(" of "))
+        .and_then(|(x, y)| {
+            Some((
+                x.replace(',', "").parse::<usize>().ok()?,
+                y.replace(',', "").parse::<usize>().ok()?,
+            ))
+        });
+    let Some((rendered, pages)) = counts else {
+        panic!("no page counts in {line:?}");
+    };
+    assert_eq!(pages, total, "{line}");
+    assert!(rendered > 0 && rendered < pages, "{line}");
+    // The pages listing the award show the new units too; the others are
+    // served as they were.
+    for list in ["/tiers/silver/", "/awards/", "/labels/polar-sound/"] {
+        assert!(server.get(list).body.contains("23,456"), "{list}");
+    }
+    let strip = |html: &str| strip_livereload(html);
+    assert_eq!(
+        strip(&server.get("/releases/jaakide-hamara/").body),
+        strip(&other)
+    );
+
+    // A label record is shown on many pages: everything is rendered again.
+    edit(
+        &site,
+        "content/labels/polar-sound.toml",
+        "name = \"Polar Sound\"",
+        "name = \"Polar Sound Recordings\"",
+    );
+    server.wait_for(RELEASE_PAGE, "the new label name", |r| {
+        r.body.contains("Polar Sound Recordings")
+    });
+    let all = format!("{total} of {total} pages re-rendered");
+    let line = server.wait_log(&all);
+    assert!(
+        line.contains("(all: content/labels/polar-sound.toml changed)"),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_template_error_shows_the_overlay_and_theme_edits_rebuild() {
     let site = Site::valid();
     let server = Server::start(&site);
@@ -636,6 +715,8 @@ fn ctrl_c_stops_it_cleanly() {
     let site = Site::valid();
     let mut server = Server::start(&site);
     let pid = libc::pid_t::try_from(server.child.id()).expect("a pid");
+    let cache = std::env::temp_dir().join(format!("impala-awards-serve-{pid}.search-cache"));
+    assert!(cache.exists(), "no search cache at {}", cache.display());
     // SAFETY: signals the child this test started, by its id.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -648,6 +729,8 @@ fn ctrl_c_stops_it_cleanly() {
     };
     assert!(status.success(), "{status:?}\n{}", server.log());
     server.wait_log("stopped");
+    // serve's own search index cache goes with it.
+    assert!(!cache.exists(), "{} left behind", cache.display());
     assert!(TcpStream::connect_timeout(&server.addr, Duration::from_secs(2)).is_err());
 }
 

@@ -1,0 +1,325 @@
+//! Which output files an edit of release records touches, so that `serve`
+//! re-renders only those.
+//!
+//! A [`Summary`] of each good build is kept: a hash of every source file and,
+//! per release, what its data shows up on (its label and the labels above it,
+//! its artists, the tiers, years and countries of its awards). After an edit,
+//! [`plan`] compares the summaries of the last good build and of the new tree.
+//! Only when nothing but release records changed, and nothing shown on every
+//! page (the footer's counts) nor the set of pages changed, does it answer
+//! with a [`Scope`]: the changed releases' own pages, the list pages they
+//! appear on, before and after the edit, and the pages computed from every
+//! record. Anything else is a full render: a wrong guess here would serve a
+//! stale page, a needless full render only costs time.
+//!
+//! What each page shows comes from `render/mod.rs`, `render/views.rs` and the
+//! theme's templates; this module must follow them when they change (the
+//! tests compare a partial re-render with a full one for every kind of edit).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::render::data;
+use crate::render::feeds::FEED_FILE;
+use crate::render::search::BUNDLE_DIR;
+use crate::render::views::{artist_path, country_path, label_path, release_path, year_path};
+use crate::site::Checked;
+use crate::slug::slugify;
+
+/// Folders of the pages computed from every record, whatever changed: the
+/// home page's latest awards, the lists and counts of every kind, statistics,
+/// the search page's filters.
+const SITE_WIDE: [&str; 10] = [
+    "",
+    "awards/",
+    "tiers/",
+    "years/",
+    "labels/",
+    "artists/",
+    "countries/",
+    "stats/",
+    "search/",
+    // Shows only the footer's counts today; cheap, and safe if it ever shows more.
+    "404.html",
+];
+
+/// What one release's data appears on, as output folders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ReleaseDeps {
+    slug: String,
+    /// Former slugs: redirect pages that show the title.
+    aliases: Vec<String>,
+    /// Its label, then each label above it: a label page lists the awards of
+    /// its imprints too, however deep.
+    labels: Vec<String>,
+    /// Artist slugs.
+    artists: Vec<String>,
+    /// Ids of its awards' tiers.
+    tiers: Vec<String>,
+    years: Vec<i32>,
+    /// Country codes of every shipment of every award.
+    countries: Vec<String>,
+}
+
+/// The parts of a checked tree that decide what an edit touches.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Hash of every source file's text (site.toml and every record), by path.
+    sources: HashMap<PathBuf, blake3::Hash>,
+    /// By record file.
+    releases: HashMap<PathBuf, ReleaseDeps>,
+    /// The footer of every page counts awards and artists (releases and
+    /// labels are fixed while no record is added or removed).
+    awards: usize,
+    /// Artist, year and country pages: which exist.
+    artists: BTreeSet<String>,
+    years: BTreeSet<i32>,
+    countries: BTreeSet<String>,
+    /// Redirect pages.
+    aliases: BTreeSet<String>,
+    /// Folders site.toml names (static files, theme): read at render time,
+    /// not through the records.
+    dirs: Vec<PathBuf>,
+}
+
+impl Summary {
+    /// The summary of a loaded tree; `None` without a site.toml.
+    pub fn of(checked: &Checked) -> Option<Summary> {
+        let loaded = &checked.loaded;
+        let config = loaded.config.as_ref()?;
+        let sources = loaded
+            .sources
+            .paths()
+            .into_iter()
+            .map(|p| {
+                let text = loaded.sources.get(p).unwrap_or("");
+                (p.to_path_buf(), blake3::hash(text.as_bytes()))
+            })
+            .collect();
+        let parent: HashMap<&str, &str> = loaded
+            .labels
+            .iter()
+            .filter_map(|l| Some((l.slug.as_str(), l.parent.as_ref()?.value.as_str())))
+            .collect();
+        let mut s = Summary {
+            sources,
+            releases: HashMap::with_capacity(loaded.releases.len()),
+            awards: 0,
+            artists: BTreeSet::new(),
+            years: BTreeSet::new(),
+            countries: BTreeSet::new(),
+            aliases: BTreeSet::new(),
+            dirs: config
+                .static_dir
+                .iter()
+                .chain(config.theme.iter())
+                .cloned()
+                .collect(),
+        };
+        for r in &loaded.releases {
+            let mut labels = vec![r.label.value.clone()];
+            // Parent chains are checked to be loop-free, but a tree with
+            // errors gets here too: bound the walk.
+            let mut cur = r.label.value.as_str();
+            while let Some(&p) = parent.get(cur) {
+                if labels.len() > loaded.labels.len() || labels.iter().any(|l| l == p) {
+                    break;
+                }
+                labels.push(p.to_string());
+                cur = p;
+            }
+            let d = ReleaseDeps {
+                slug: r.slug.clone(),
+                aliases: r.aliases.iter().map(|a| a.value.clone()).collect(),
+                labels,
+                artists: r.artists.value.iter().map(|a| slugify(&a.value)).collect(),
+                tiers: r
+                    .awards
+                    .iter()
+                    .map(|a| {
+                        // The page of a tier is named by the configured id.
+                        config
+                            .tiers
+                            .tier(&a.tier.value)
+                            .map_or_else(|| a.tier.value.clone(), |(_, t)| t.id.clone())
+                    })
+                    .collect(),
+                years: r.awards.iter().map(|a| a.date.value.year()).collect(),
+                countries: r
+                    .awards
+                    .iter()
+                    .filter_map(|a| a.shipments.as_ref())
+                    .flat_map(|s| s.value.iter().map(|(c, _)| c.value.clone()))
+                    .collect(),
+            };
+            s.awards += r.awards.len();
+            s.artists.extend(d.artists.iter().cloned());
+            s.years.extend(d.years.iter().copied());
+            s.countries.extend(d.countries.iter().cloned());
+            s.aliases.extend(d.aliases.iter().cloned());
+            s.releases.insert(r.file.clone(), d);
+        }
+        Some(s)
+    }
+}
+
+/// The output files a partial render makes.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Output paths, e.g. `releases/x/index.html`.
+    paths: HashSet<String>,
+    /// Record files whose text changed.
+    pub changed: Vec<PathBuf>,
+}
+
+impl Scope {
+    /// Whether the output file `path` must be rendered again.
+    pub fn accepts(&self, path: &str) -> bool {
+        // Feeds (the site's, each label's and tier's: an empty one is dated by
+        // the site's newest award), the open data and the search bundle are
+        // computed from every record.
+        self.paths.contains(path)
+            || path.starts_with("data/")
+            || path
+                .strip_prefix(BUNDLE_DIR)
+                .is_some_and(|p| p.starts_with('/'))
+            || path == FEED_FILE
+            || path
+                .strip_suffix(FEED_FILE)
+                .is_some_and(|p| p.ends_with('/'))
+    }
+
+    fn page(&mut self, folder: String) {
+        self.paths.insert(format!("{folder}index.html"));
+    }
+
+    fn release(&mut self, d: &ReleaseDeps) {
+        let dir = release_path(&d.slug);
+        self.paths.insert(format!("{dir}{}", data::RELEASE_JSON));
+        self.page(dir);
+        for a in &d.aliases {
+            self.page(release_path(a));
+        }
+        for l in &d.labels {
+            self.page(label_path(l));
+        }
+        for a in &d.artists {
+            self.page(artist_path(a));
+        }
+        for t in &d.tiers {
+            self.page(crate::render::views::tier_path(t));
+        }
+        for y in &d.years {
+            self.page(year_path(*y));
+        }
+        for c in &d.countries {
+            self.page(country_path(c));
+        }
+    }
+}
+
+/// What to render after an edit.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// Every file; the reason, for the log.
+    Full(String),
+    /// No source file changed: the last build stands as it is.
+    Unchanged,
+    /// Only the files the scope accepts.
+    Partial(Scope),
+}
+
+/// What must be rendered to bring the build summarised by `old` up to the
+/// tree summarised by `new` (which checked without errors). `changed` holds
+/// every path the watcher reported since that build, relative to the root;
+/// they tell about the theme and static files, which no summary covers.
+pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
+    let full = |why: String| Plan::Full(why);
+    let content = Path::new("content");
+    if let Some(p) = changed
+        .iter()
+        .find(|p| !p.starts_with(content) || new.dirs.iter().any(|d| p.starts_with(d)))
+    {
+        return full(format!("{} changed", p.display()));
+    }
+    if old.dirs != new.dirs {
+        return full("site.toml changed".into());
+    }
+    if old.sources.len() != new.sources.len()
+        || old.sources.keys().any(|p| !new.sources.contains_key(p))
+    {
+        return full("a record was added or removed".into());
+    }
+    let mut edited: Vec<&PathBuf> = new
+        .sources
+        .iter()
+        .filter(|(p, h)| old.sources.get(*p) != Some(*h))
+        .map(|(p, _)| p)
+        .collect();
+    edited.sort();
+    if edited.is_empty() {
+        return Plan::Unchanged;
+    }
+    let mut scope = Scope::default();
+    for p in edited {
+        let (Some(before), Some(after)) = (old.releases.get(p), new.releases.get(p)) else {
+            return full(format!("{} changed", p.display()));
+        };
+        if before.slug != after.slug {
+            return full(format!("{} changed its slug", p.display()));
+        }
+        scope.release(before);
+        scope.release(after);
+        scope.changed.push(p.clone());
+    }
+    if old.awards != new.awards {
+        return full("the number of awards, shown on every page, changed".into());
+    }
+    if old.artists != new.artists {
+        return full("the set of artists, counted on every page, changed".into());
+    }
+    if old.years != new.years || old.countries != new.countries || old.aliases != new.aliases {
+        return full("a year, country or redirect page appeared or went".into());
+    }
+    for f in SITE_WIDE {
+        if f.ends_with(".html") {
+            scope.paths.insert(f.to_string());
+        } else {
+            scope.page(f.to_string());
+        }
+    }
+    Plan::Partial(scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_accepts_site_wide_files() {
+        let mut s = Scope::default();
+        s.page("releases/x/".into());
+        for p in [
+            "releases/x/index.html",
+            "feed.xml",
+            "labels/a/feed.xml",
+            "tiers/gold/feed.xml",
+            "data/awards.csv",
+            "pagefind/pagefind-entry.json",
+            "pagefind/index/en_1.pf_index",
+        ] {
+            assert!(s.accepts(p), "{p}");
+        }
+        for p in [
+            "releases/y/index.html",
+            "releases/x/data.json",
+            "sitemap.xml",
+            "assets/style.css",
+            "pagefindx/a",
+            "myfeed.xml",
+            "index.html",
+        ] {
+            assert!(!s.accepts(p), "{p}");
+        }
+    }
+}
