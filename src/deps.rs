@@ -16,13 +16,17 @@
 //! theme's templates; this module must follow them when they change (the
 //! tests compare a partial re-render with a full one for every kind of edit).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::config::Config;
+use crate::records::Release;
 use crate::render::data;
 use crate::render::feeds::FEED_FILE;
 use crate::render::search::BUNDLE_DIR;
-use crate::render::views::{artist_path, country_path, label_path, release_path, year_path};
+use crate::render::views::{
+    artist_path, country_path, label_path, release_path, tier_path, year_path,
+};
 use crate::site::Checked;
 use crate::slug::slugify;
 
@@ -43,7 +47,9 @@ const SITE_WIDE: [&str; 10] = [
     "404.html",
 ];
 
-/// What one release's data appears on, as output folders.
+/// What one release's data appears on, as output folders, and hashes of
+/// what each kind of list shows of it: a list page need not be rendered
+/// again when what it shows of the release is the same before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ReleaseDeps {
     slug: String,
@@ -54,11 +60,137 @@ struct ReleaseDeps {
     labels: Vec<String>,
     /// Artist slugs.
     artists: Vec<String>,
-    /// Ids of its awards' tiers.
-    tiers: Vec<String>,
-    years: Vec<i32>,
+    /// What each award row shows of the release itself: slug, title,
+    /// credit, artists as spelt, label, format.
+    shown: blake3::Hash,
+    /// In record order: a row's id counts the awards from 1.
+    awards: Vec<AwardDeps>,
+    /// Everything a country page shows of the release: the release summary
+    /// (`shown`, highest tier, number of awards, latest award's date) and
+    /// its latest units per country, which also order the page.
+    in_countries: blake3::Hash,
     /// Country codes of every shipment of every award.
     countries: Vec<String>,
+}
+
+/// Where one award is listed, and what its row shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AwardDeps {
+    /// The tier's configured id (its page's name).
+    tier: String,
+    year: i32,
+    /// Every value of the award; equal keys mean an equal row at the same place.
+    key: blake3::Hash,
+}
+
+/// Adds `text` to `h`, length first, so that no two lists of fields hash alike.
+fn field(h: &mut blake3::Hasher, text: &str) {
+    h.update(&(text.len() as u64).to_le_bytes());
+    h.update(text.as_bytes());
+}
+
+/// [`ReleaseDeps`] of `r`; `parent` maps a label's slug to its parent's.
+fn release_deps(
+    r: &Release,
+    config: &Config,
+    parent: &HashMap<&str, &str>,
+    labels: usize,
+) -> ReleaseDeps {
+    let mut chain = vec![r.label.value.clone()];
+    // Parent chains are checked to be loop-free; bound the walk all the same.
+    let mut cur = r.label.value.as_str();
+    while let Some(&p) = parent.get(cur) {
+        if chain.len() > labels || chain.iter().any(|l| l == p) {
+            break;
+        }
+        chain.push(p.to_string());
+        cur = p;
+    }
+    let mut h = blake3::Hasher::new();
+    for f in [
+        r.slug.as_str(),
+        &r.title.value,
+        &r.display_credit(),
+        &r.label.value,
+        r.format.value.id(),
+    ] {
+        field(&mut h, f);
+    }
+    for a in &r.artists.value {
+        field(&mut h, &a.value);
+    }
+    let shown = h.finalize();
+    let awards: Vec<AwardDeps> = r
+        .awards
+        .iter()
+        .map(|a| {
+            let tier = config
+                .tiers
+                .tier(&a.tier.value)
+                .map_or_else(|| a.tier.value.clone(), |(_, t)| t.id.clone());
+            let mut h = blake3::Hasher::new();
+            field(&mut h, &tier);
+            field(&mut h, &a.date.value.to_string());
+            field(&mut h, &format!("{:?}", a.total_units()));
+            for (c, u) in a.shipments.iter().flat_map(|s| &s.value) {
+                field(&mut h, &format!("{}={}", c.value, u.value));
+            }
+            for v in [&a.source, &a.scale, &a.note] {
+                match v {
+                    Some(v) => {
+                        h.update(&[1]);
+                        field(&mut h, &v.value);
+                    }
+                    None => {
+                        h.update(&[0]);
+                    }
+                }
+            }
+            AwardDeps {
+                tier,
+                year: a.date.value.year(),
+                key: h.finalize(),
+            }
+        })
+        .collect();
+    let mut h = blake3::Hasher::new();
+    h.update(shown.as_bytes());
+    let top = r
+        .awards
+        .iter()
+        .filter_map(|a| config.tiers.tier(&a.tier.value).map(|(rank, _)| rank))
+        .max();
+    field(&mut h, &format!("{top:?} {}", r.awards.len()));
+    field(
+        &mut h,
+        &r.awards
+            .last()
+            .map(|a| a.date.value.to_string())
+            .unwrap_or_default(),
+    );
+    // A country's figure is that of the release's latest award that gave one.
+    let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+    for (c, u) in r
+        .awards
+        .iter()
+        .filter_map(|a| a.shipments.as_ref())
+        .flat_map(|s| &s.value)
+    {
+        latest.insert(&c.value, u.value);
+    }
+    for (c, u) in &latest {
+        field(&mut h, &format!("{c}={u}"));
+    }
+    ReleaseDeps {
+        slug: r.slug.clone(),
+        aliases: r.aliases.iter().map(|a| a.value.clone()).collect(),
+        labels: chain,
+        artists: r.artists.value.iter().map(|a| slugify(&a.value)).collect(),
+        shown,
+        awards,
+        in_countries: h.finalize(),
+        countries: latest.keys().map(|c| (*c).to_string()).collect(),
+    }
 }
 
 /// The parts of a checked tree that decide what an edit touches.
@@ -117,44 +249,10 @@ impl Summary {
                 .collect(),
         };
         for r in &loaded.releases {
-            let mut labels = vec![r.label.value.clone()];
-            // Parent chains are checked to be loop-free, but a tree with
-            // errors gets here too: bound the walk.
-            let mut cur = r.label.value.as_str();
-            while let Some(&p) = parent.get(cur) {
-                if labels.len() > loaded.labels.len() || labels.iter().any(|l| l == p) {
-                    break;
-                }
-                labels.push(p.to_string());
-                cur = p;
-            }
-            let d = ReleaseDeps {
-                slug: r.slug.clone(),
-                aliases: r.aliases.iter().map(|a| a.value.clone()).collect(),
-                labels,
-                artists: r.artists.value.iter().map(|a| slugify(&a.value)).collect(),
-                tiers: r
-                    .awards
-                    .iter()
-                    .map(|a| {
-                        // The page of a tier is named by the configured id.
-                        config
-                            .tiers
-                            .tier(&a.tier.value)
-                            .map_or_else(|| a.tier.value.clone(), |(_, t)| t.id.clone())
-                    })
-                    .collect(),
-                years: r.awards.iter().map(|a| a.date.value.year()).collect(),
-                countries: r
-                    .awards
-                    .iter()
-                    .filter_map(|a| a.shipments.as_ref())
-                    .flat_map(|s| s.value.iter().map(|(c, _)| c.value.clone()))
-                    .collect(),
-            };
-            s.awards += r.awards.len();
+            let d = release_deps(r, config, &parent, loaded.labels.len());
+            s.awards += d.awards.len();
             s.artists.extend(d.artists.iter().cloned());
-            s.years.extend(d.years.iter().copied());
+            s.years.extend(d.awards.iter().map(|a| a.year));
             s.countries.extend(d.countries.iter().cloned());
             s.aliases.extend(d.aliases.iter().cloned());
             s.releases.insert(r.file.clone(), d);
@@ -193,6 +291,9 @@ impl Scope {
         self.paths.insert(format!("{folder}index.html"));
     }
 
+    /// The pages of release `d` itself, and those that show the release
+    /// whatever changed in it: its label's (and the labels above), its
+    /// artists' (lists, charts, citations).
     fn release(&mut self, d: &ReleaseDeps) {
         let dir = release_path(&d.slug);
         self.paths.insert(format!("{dir}{}", data::RELEASE_JSON));
@@ -206,14 +307,26 @@ impl Scope {
         for a in &d.artists {
             self.page(artist_path(a));
         }
-        for t in &d.tiers {
-            self.page(crate::render::views::tier_path(t));
+    }
+
+    /// The tier, year and country pages that show what changed from
+    /// `before` to `after`: a list whose rows of the release are the same
+    /// (same values, same place) is left as it is.
+    fn lists(&mut self, before: &ReleaseDeps, after: &ReleaseDeps) {
+        let rows_changed = before.shown != after.shown;
+        for i in 0..before.awards.len().max(after.awards.len()) {
+            let (b, a) = (before.awards.get(i), after.awards.get(i));
+            if rows_changed || b.map(|x| x.key) != a.map(|x| x.key) {
+                for x in [b, a].into_iter().flatten() {
+                    self.page(tier_path(&x.tier));
+                    self.page(year_path(x.year));
+                }
+            }
         }
-        for y in &d.years {
-            self.page(year_path(*y));
-        }
-        for c in &d.countries {
-            self.page(country_path(c));
+        if before.in_countries != after.in_countries {
+            for c in before.countries.iter().chain(&after.countries) {
+                self.page(country_path(c));
+            }
         }
     }
 }
@@ -270,6 +383,7 @@ pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
         }
         scope.release(before);
         scope.release(after);
+        scope.lists(before, after);
         scope.changed.push(p.clone());
     }
     if old.awards != new.awards {

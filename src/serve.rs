@@ -221,7 +221,9 @@ struct Build {
 impl Build {
     fn run(root: &Path, today: NaiveDate, base_url: &str, inc: &Incremental) -> Build {
         let start = Instant::now();
+        crate::timings::mark("serve: build");
         let checked = site::load_and_check(root, today);
+        crate::timings::mark("serve: load+check");
         let config_dirs = checked.loaded.config.as_ref().map(|c| {
             c.static_dir
                 .iter()
@@ -243,6 +245,7 @@ impl Build {
         } else {
             summary = deps::Summary::of(&checked);
             render = inc.plan(summary.as_ref());
+            crate::timings::mark("serve: summary and plan");
             let cache = Some(inc.search_cache.as_path());
             let out = match &render {
                 Render::Unchanged => Ok(Vec::new()),
@@ -257,6 +260,7 @@ impl Build {
                         .map(|_| sink.into_files())
                 }
             };
+            crate::timings::mark("serve: rendered");
             match out {
                 Ok(files) => Some(files),
                 Err(ds) => {
@@ -1053,6 +1057,7 @@ impl Server {
             Some(files) => {
                 let total = files.len();
                 let m = apply(&old.files, &build.render, files);
+                crate::timings::mark("serve: merged");
                 self.inc.settle(build.summary);
                 let moved = m.changed + m.removed > 0 || old.overlay.is_some();
                 if moved {
@@ -1528,12 +1533,16 @@ mod incremental_tests {
     const BASE: &str = "http://127.0.0.1:1111/";
     const ZOE: &str = "content/releases/zoe-brandt/zoe-brandt-uberall.toml";
     const JAAKIDE: &str = "content/releases/jaakide/jaakide-hamara.toml";
+    const ECUME: &str = "content/releases/ecume-noire/ecume-noire-les-heures-pales.toml";
+    const SOLVEIG: &str = "content/releases/solveig-ran/solveig-ran-ljos-i-myrkri.toml";
 
     /// A copy of the valid fixture and serve's state over it.
     struct Site {
         dir: tempfile::TempDir,
         inc: Incremental,
         files: Arc<Files>,
+        /// What the last partial rebuild rendered.
+        scope: Option<deps::Scope>,
     }
 
     /// What one rebuild did.
@@ -1569,6 +1578,7 @@ mod incremental_tests {
                 dir,
                 inc,
                 files: Arc::new(Files::new()),
+                scope: None,
             };
             assert_eq!(site.rebuild(&[]).0, Kind::Full);
             site
@@ -1591,6 +1601,8 @@ mod incremental_tests {
             self.inc.dirty.extend(changed.iter().map(PathBuf::from));
             let build = Build::run(self.root(), today(), BASE, &self.inc);
             let Some(files) = build.files else {
+                let codes: Vec<&str> = build.diags.iter().map(|d| d.code).collect();
+                eprintln!("the build failed: {codes:?}");
                 return (Kind::Failed, 0, 0);
             };
             let kind = match build.render {
@@ -1601,6 +1613,10 @@ mod incremental_tests {
             let m = apply(&self.files, &build.render, files);
             self.inc.settle(build.summary);
             self.files = m.files;
+            self.scope = match build.render {
+                Render::Partial(scope) => Some(scope),
+                _ => None,
+            };
             (kind, m.rendered, m.pages)
         }
 
@@ -1687,6 +1703,38 @@ mod incremental_tests {
             );
             site.assert_same_as_full(what);
         }
+
+        // The first award's figures of a release whose later award gave
+        // figures for the same countries: its country pages, which show the
+        // latest figures, and the later award's tier page stay as they were.
+        site.edit(SOLVEIG, "IS = 3_100", "IS = 3_200");
+        assert_eq!(site.rebuild(&[SOLVEIG]).0, Kind::Partial);
+        let scope = site.scope.as_ref().expect("a partial render");
+        for p in [
+            "countries/is/",
+            "countries/no/",
+            "tiers/gold/",
+            "years/2017/",
+        ] {
+            assert!(!scope.accepts(&format!("{p}index.html")), "{p}");
+        }
+        for p in ["tiers/silver/", "years/2015/", "labels/aurora-music-group/"] {
+            assert!(scope.accepts(&format!("{p}index.html")), "{p}");
+        }
+        site.assert_same_as_full("figures of an earlier award");
+        // The same country's latest figure does show there.
+        site.edit(SOLVEIG, "IS = 6_200", "IS = 6_300");
+        site.edit(SOLVEIG, "units = 78_450", "units = 78_550");
+        assert_eq!(site.rebuild(&[SOLVEIG]).0, Kind::Partial);
+        let scope = site.scope.as_ref().expect("a partial render");
+        assert!(scope.accepts("countries/is/index.html"));
+        site.assert_same_as_full("figures of the latest award");
+
+        // A later award's tier, without figures by country: the country
+        // pages of the earlier one show the release's highest tier.
+        site.edit(ECUME, "tier = \"gold\"", "tier = \"double-silver\"");
+        assert_eq!(site.rebuild(&[ECUME]).0, Kind::Partial);
+        site.assert_same_as_full("highest tier");
 
         // Each of these changes what every page shows or which pages exist.
         let full: [(&str, &str, &str, &str); 4] = [
