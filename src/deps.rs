@@ -3,7 +3,8 @@
 //!
 //! A [`Summary`] of each good build is kept: a hash of every source file and,
 //! per release, what its data shows up on (its label and the labels above it,
-//! its artists, the tiers, years and countries of its awards). After an edit,
+//! its artists, the tiers, years and countries of its awards) with hashes of
+//! what each kind of list shows of it. After an edit,
 //! [`plan`] compares the summaries of the last good build and of the new tree.
 //! Only when nothing but release records changed, and nothing shown on every
 //! page (the footer's counts) nor the set of pages changed, does it answer
@@ -17,7 +18,7 @@
 //! tests compare a partial re-render with a full one for every kind of edit).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::config::Config;
 use crate::records::Release;
@@ -241,11 +242,16 @@ impl Summary {
             years: BTreeSet::new(),
             countries: BTreeSet::new(),
             aliases: BTreeSet::new(),
+            // Without `.` segments: the watcher's paths have none.
             dirs: config
                 .static_dir
                 .iter()
                 .chain(config.theme.iter())
-                .cloned()
+                .map(|d| {
+                    d.components()
+                        .filter(|c| !matches!(c, Component::CurDir))
+                        .collect()
+                })
                 .collect(),
         };
         for r in &loaded.releases {
@@ -266,8 +272,6 @@ impl Summary {
 pub struct Scope {
     /// Output paths, e.g. `releases/x/index.html`.
     paths: HashSet<String>,
-    /// Record files whose text changed.
-    pub changed: Vec<PathBuf>,
 }
 
 impl Scope {
@@ -347,7 +351,7 @@ pub enum Plan {
 /// every path the watcher reported since that build, relative to the root;
 /// they tell about the theme and static files, which no summary covers.
 pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
-    let full = |why: String| Plan::Full(why);
+    let full = Plan::Full;
     let content = Path::new("content");
     if let Some(p) = changed
         .iter()
@@ -384,7 +388,6 @@ pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
         scope.release(before);
         scope.release(after);
         scope.lists(before, after);
-        scope.changed.push(p.clone());
     }
     if old.awards != new.awards {
         return full("the number of awards, shown on every page, changed".into());
@@ -408,6 +411,51 @@ pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The summary of the valid fixture with `static_dir` set to `dir`.
+    fn fixture_with_static_dir(dir: &str) -> Summary {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+        for entry in walkdir::WalkDir::new(&from) {
+            let entry = entry.expect("walk the fixture");
+            let to = tmp
+                .path()
+                .join(entry.path().strip_prefix(&from).expect("inside"));
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&to).expect("create folder");
+            } else {
+                std::fs::copy(entry.path(), &to).expect("copy file");
+            }
+        }
+        let config = tmp.path().join("site.toml");
+        let text = std::fs::read_to_string(&config).expect("read site.toml");
+        let text = text.replace(
+            "static_dir = \"static\"",
+            &format!("static_dir = \"{dir}\""),
+        );
+        std::fs::write(&config, text).expect("write site.toml");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 21).unwrap_or_default();
+        let checked = crate::site::load_and_check(tmp.path(), today);
+        Summary::of(&checked).expect("site.toml loads")
+    }
+
+    #[test]
+    fn static_files_inside_content_are_not_records() {
+        let s = fixture_with_static_dir("./content/static");
+        let changed = |p: &str| BTreeSet::from([PathBuf::from(p)]);
+        assert!(matches!(
+            plan(&s, &s, &changed("content/static/logo.svg")),
+            Plan::Full(_)
+        ));
+        assert!(matches!(
+            plan(&s, &s, &changed("content/releases/x.toml")),
+            Plan::Unchanged
+        ));
+        assert!(matches!(
+            plan(&s, &s, &changed("themes/a.html")),
+            Plan::Full(_)
+        ));
+    }
 
     #[test]
     fn scope_accepts_site_wide_files() {
