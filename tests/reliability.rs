@@ -242,7 +242,7 @@ fn a_full_disk_leaves_the_old_output_byte_for_byte() {
     let fx = Fx::valid();
     fx.build(&[]).ok();
     let before = snapshot(&fx.out());
-    // Change every page (the footer counts releases), so the build has to write.
+    // A new release: its page (over the 4 KiB limit) has to be written.
     fx.site.write(
         "content/releases/extra/extra-new.toml",
         "title = \"New\"\nartists = [\"Extra\"]\nlabel = \"polar-sound\"\nformat = \"single\"\n\
