@@ -218,7 +218,7 @@ pub fn render_site(
             if !only.is_none_or(|f| f(SEARCH_ENTRY)) {
                 return Ok(Vec::new());
             }
-            let bundle = search::bundle_cached(&records, search_cache);
+            let bundle = search::bundle_cached(records, search_cache);
             crate::timings::mark("search index");
             bundle
         });

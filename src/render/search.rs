@@ -375,7 +375,7 @@ fn search_error(what: &str, e: impl std::fmt::Display) -> Box<Diagnostic> {
 /// Only what pagefind.js needs is kept: the search API, its worker, the WebAssembly
 /// and the index; Pagefind's prebuilt UI bundles are left out since the search page
 /// has its own.
-pub fn bundle(records: &[SearchRecord]) -> Result<Vec<OutFile>, Box<Diagnostic>> {
+pub fn bundle(records: Vec<SearchRecord>) -> Result<Vec<OutFile>, Box<Diagnostic>> {
     // Pagefind's API is async; a small runtime on this thread drives it. Its
     // blocking work runs on tokio's blocking pool and rayon.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -389,15 +389,16 @@ pub fn bundle(records: &[SearchRecord]) -> Result<Vec<OutFile>, Box<Diagnostic>>
             .max_fragments(MAX_FRAGMENT_FILES)
             .build();
         let mut pf = PagefindIndex::new(Some(options)).map_err(|e| search_error("options", e))?;
+        // Moved, not copied: at 100k releases the records are a few hundred MB.
         let batch = records
-            .iter()
+            .into_iter()
             .map(|r| CustomRecord {
-                url: r.url.clone(),
-                content: r.content.clone(),
+                url: r.url,
+                content: r.content,
                 language: language.clone(),
-                meta: r.meta.clone(),
-                filters: r.filters.clone(),
-                sort: r.sort.clone(),
+                meta: r.meta,
+                filters: r.filters,
+                sort: r.sort,
             })
             .collect();
         pf.add_custom_records(batch)
@@ -488,13 +489,13 @@ fn write_cache(path: &std::path::Path, key: &str, files: &[OutFile]) {
 
 /// [`bundle`], reusing the index kept in `cache` when the records are the same.
 pub fn bundle_cached(
-    records: &[SearchRecord],
+    records: Vec<SearchRecord>,
     cache: Option<&std::path::Path>,
 ) -> Result<Vec<OutFile>, Box<Diagnostic>> {
     let Some(cache) = cache else {
         return bundle(records);
     };
-    let key = cache_key(records);
+    let key = cache_key(&records);
     if let Some(files) = read_cache(cache, &key) {
         return Ok(files);
     }

@@ -435,7 +435,8 @@ async fn write(
 
     match compression {
         Compress::GZ => {
-            let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+            // impala-awards patch: zlib's default level, not level 9.
+            let mut gz = GzEncoder::new(Vec::new(), Compression::default());
             for chunk in content_chunks {
                 gz.write_all(b"pagefind_dcd").unwrap();
                 gz.write_all(chunk).unwrap();
