@@ -224,10 +224,13 @@ impl Build {
         crate::timings::mark("serve: build");
         let checked = site::load_and_check(root, today);
         crate::timings::mark("serve: load+check");
+        // Only folders inside the site are watched: `static_dir = "/"` must
+        // not watch the whole disk (the render refuses it with its own error).
         let config_dirs = checked.loaded.config.as_ref().map(|c| {
             c.static_dir
                 .iter()
                 .chain(c.theme.iter())
+                .filter(|d| site::inside_site(d))
                 .cloned()
                 .collect::<Vec<_>>()
         });

@@ -247,6 +247,10 @@ fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
     }
     // Theme overrides and static files are read at render time: hash them too.
     for dir in [&config.theme, &config.static_dir].into_iter().flatten() {
+        // `static_dir = "/"` would hash the whole disk; the render refuses it.
+        if !inside_site(dir) {
+            return None;
+        }
         for (full, rel) in render::theme::list_files(&opts.root.join(dir), &opts.root) {
             h.update(rel.as_bytes());
             h.update(b"\0");
