@@ -1,19 +1,17 @@
 //! Atomic publishing: the output folder holds the whole old site or the whole new one.
 //!
-//! A build writes into a staging folder beside the output, then swaps the two
-//! (one `renameat2(RENAME_EXCHANGE)` on Linux). Files whose bytes did not
-//! change are hard-linked from the old output, so they keep their inode and
-//! modification time and deploy tools see only what changed.
+//! A build writes its files, as they render, into a buffer folder beside the
+//! output (the site before last, brought up to date in place: only files whose
+//! bytes changed are written, so the others keep their modification time and
+//! deploy tools see only what changed), then swaps the two (one
+//! `renameat2(RENAME_EXCHANGE)` on Linux). See [`Stager`].
 
 use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use rayon::prelude::*;
 use thiserror::Error;
-
-use crate::render::OutFile;
 
 /// Name of the file that marks a folder as written by this tool.
 pub const MARKER: &str = ".impala-awards-output";
@@ -184,11 +182,6 @@ fn safe_relative(path: &str) -> Result<PathBuf, PublishError> {
     }
 }
 
-/// Replaces the contents of `out` with `files`, atomically.
-pub fn publish(out: &Path, files: &[OutFile]) -> Result<PublishStats, PublishError> {
-    publish_keyed(out, files, None)
-}
-
 /// The paths of the site in `out` when it was built from inputs whose key is
 /// `input_key` and still holds exactly the files it was built with; `None` otherwise.
 ///
@@ -227,24 +220,6 @@ pub fn up_to_date(out: &Path, input_key: &str) -> Option<Vec<String>> {
     listed.sort_unstable();
     (on_disk.len() == listed.len() && on_disk.iter().zip(&listed).all(|(a, b)| a == b))
         .then_some(paths)
-}
-
-/// [`publish`], recording `input_key` (see [`up_to_date`]) in the output.
-pub fn publish_keyed(
-    out: &Path,
-    files: &[OutFile],
-    input_key: Option<&str>,
-) -> Result<PublishStats, PublishError> {
-    let stager = Stager::begin(out)?;
-    let puts: Vec<Result<(), PublishError>> = files
-        .par_iter()
-        .map(|f| stager.put(&f.path, &f.bytes))
-        .collect();
-    if let Some(e) = puts.into_iter().find_map(Result::err) {
-        stager.abort();
-        return Err(e);
-    }
-    stager.finish(input_key)
 }
 
 /// One publish in progress: files go into a buffer folder beside the output
@@ -524,7 +499,7 @@ fn count_entries(dir: &Path) -> usize {
 }
 
 /// Removes staging folders left by a build that was killed: only folders named
-/// exactly as [`publish`] names them (`.<name>.staging-<pid>`, or `<pid>.old`)
+/// exactly as [`Stager::begin`] names them (`.<name>.staging-<pid>`, or `<pid>.old`)
 /// whose process is gone, so a running build's staging and an editor's own
 /// files beside the output are left alone.
 fn clean_stale_staging(parent: &Path, name: &str) {
