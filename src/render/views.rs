@@ -215,7 +215,11 @@ impl<'i, 'a> Views<'i, 'a> {
             rows: Vec::new(),
             row_of: Default::default(),
         };
-        v.rows = index.awards.iter().map(|a| v.build_row(a)).collect();
+        // One row per award: 134,000 at 100k releases, built on every core.
+        v.rows = {
+            use rayon::prelude::*;
+            index.awards.par_iter().map(|a| v.build_row(a)).collect()
+        };
         v.row_of = index
             .awards
             .iter()
@@ -228,6 +232,11 @@ impl<'i, 'a> Views<'i, 'a> {
     /// Every award row, newest first.
     pub fn all_rows(&self) -> &[AwardRow] {
         &self.rows
+    }
+
+    /// Position of an award's row in [`Views::all_rows`].
+    pub fn row_index(&self, a: &AwardRef) -> Option<usize> {
+        self.row_of.get(a).copied()
     }
 
     /// Rows for a list of awards.
