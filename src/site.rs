@@ -225,11 +225,32 @@ fn output_in_copied_folder(output: &Path, root: &Path, checked: &Checked) -> Opt
         })
 }
 
+/// What identifies this program's build: its version, path, size and
+/// modification time. Reading and hashing the 80 MB binary instead cost
+/// 150 ms of every build; any rebuild of it changes its mtime and size.
+fn program_identity() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(&exe).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{} {} {} {}.{:09}\0",
+        env!("CARGO_PKG_VERSION"),
+        exe.display(),
+        meta.len(),
+        mtime.as_secs(),
+        mtime.subsec_nanos()
+    ))
+}
+
 /// A hash of everything a build's output depends on: this program, the
 /// options, the build date and every input file. `None` when one cannot be read.
 fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
     let mut h = blake3::Hasher::new();
-    h.update(&std::fs::read(std::env::current_exe().ok()?).ok()?);
+    h.update(program_identity()?.as_bytes());
     let base = opts
         .base_url
         .as_deref()
@@ -260,10 +281,109 @@ fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
     Some(h.finalize().to_hex().to_string())
 }
 
+/// Inputs changed less than this long before a build may change again within
+/// the same file-system timestamp: their stats prove nothing (git's "racy" files).
+const RACY: Duration = Duration::from_secs(2);
+
+/// A hash of the file stats (size, times, inode) of every input, the program,
+/// the options and the build date: equal keys mean inputs untouched since the
+/// build that recorded it, without reading them. `None` when an input cannot
+/// be listed, is outside the site, or changed too recently to tell (see [`RACY`]).
+fn stat_key(opts: &BuildOptions, started: std::time::SystemTime) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let root = &opts.root;
+    let cfg = root.join(crate::config::CONFIG_FILE);
+    let text = std::fs::read_to_string(&cfg).ok()?;
+    let mut diags = Vec::new();
+    let config = crate::config::parse(&text, Path::new(crate::config::CONFIG_FILE), &mut diags)?;
+    if !diags.is_empty() {
+        return None;
+    }
+    let mut h = blake3::Hasher::new();
+    h.update(b"impala-awards stat v1\0");
+    h.update(program_identity()?.as_bytes());
+    let base = opts
+        .base_url
+        .as_deref()
+        .map(crate::config::normalise_base_url)
+        .unwrap_or_default();
+    h.update(format!("{base}\0{}\0", opts.today).as_bytes());
+    let newest_allowed = started.checked_sub(RACY)?;
+    let mut dirs: Vec<&Path> = vec![Path::new("content")];
+    for dir in [&config.theme, &config.static_dir].into_iter().flatten() {
+        if !inside_site(dir) {
+            return None;
+        }
+        dirs.push(dir);
+    }
+    let stamp = |h: &mut blake3::Hasher, rel: &Path, m: &std::fs::Metadata| -> Option<()> {
+        let changed = m.modified().ok()?.max(
+            std::time::UNIX_EPOCH
+                + Duration::new(
+                    u64::try_from(m.ctime()).ok()?,
+                    u32::try_from(m.ctime_nsec()).ok()?,
+                ),
+        );
+        if changed > newest_allowed {
+            return None;
+        }
+        h.update(rel.as_os_str().as_encoded_bytes());
+        h.update(
+            format!(
+                "\0{} {} {} {}.{} {}\0",
+                m.file_type().is_dir(),
+                m.len(),
+                m.ino(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime_nsec()
+            )
+            .as_bytes(),
+        );
+        Some(())
+    };
+    stamp(
+        &mut h,
+        Path::new(crate::config::CONFIG_FILE),
+        &std::fs::metadata(&cfg).ok()?,
+    )?;
+    for dir in dirs {
+        let full = root.join(dir);
+        h.update(b"dir\0");
+        h.update(dir.as_os_str().as_encoded_bytes());
+        if !full.exists() {
+            continue;
+        }
+        // Links are followed, as the loader follows them.
+        for e in walkdir::WalkDir::new(&full)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            let e = e.ok()?;
+            let rel = e.path().strip_prefix(root).ok()?;
+            stamp(&mut h, rel, &e.metadata().ok()?)?;
+        }
+    }
+    Some(h.finalize().to_hex().to_string())
+}
+
+/// What the `# stat` line records after the key: the counts a build reports.
+fn stat_record(key: &str, releases: usize, awards: usize, labels: usize) -> String {
+    format!("{key} {releases} {awards} {labels}")
+}
+
 /// The search index cache beside the output: `.<name>.search-cache`.
 fn search_cache_path(output: &Path) -> Option<PathBuf> {
     let name = output.file_name()?.to_string_lossy();
     Some(output.with_file_name(format!(".{name}.search-cache")))
+}
+
+/// HTML pages among a site's files: every `index.html`, and `404.html`.
+fn count_pages(paths: &[String]) -> usize {
+    paths
+        .iter()
+        .filter(|p| p.ends_with("index.html") || *p == "404.html")
+        .count()
 }
 
 /// Runs a whole build. The output is replaced only when there is no error.
@@ -274,6 +394,36 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
         .output
         .clone()
         .unwrap_or_else(|| opts.root.join("public"));
+    let started = std::time::SystemTime::now();
+    let stat = stat_key(opts, started);
+    crate::timings::mark("stat key");
+    // Inputs untouched since the last build (by their stats): nothing to read.
+    if let Some((reported, paths)) = stat
+        .as_deref()
+        .and_then(|k| output::recorded_stat(&output, k))
+        && let [releases, awards, labels] = reported
+            .split(' ')
+            .map(str::parse::<usize>)
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_or_default()[..]
+    {
+        return BuildReport {
+            diags: Vec::new(),
+            sources: Sources::default(),
+            releases,
+            awards,
+            labels,
+            pages: count_pages(&paths),
+            files: paths.len(),
+            publish: Some(PublishStats {
+                written: 0,
+                unchanged: paths.len(),
+                removed: 0,
+            }),
+            elapsed: start.elapsed(),
+            output,
+        };
+    }
     let checked = load_and_check(&opts.root, opts.today);
     crate::timings::mark("load+check");
     let mut report = BuildReport {
@@ -301,11 +451,19 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
         } else {
             let key = input_key(&checked, opts);
             crate::timings::mark("input key");
+            // Only a build that reports nothing may be skipped by its stats
+            // next time: a skipped build prints no diagnostics.
+            let stat = stat
+                .filter(|_| checked.diags.is_empty())
+                .map(|k| stat_record(&k, report.releases, report.awards, report.labels));
+            let keys = output::Keys {
+                input: key.as_deref(),
+                stat: stat.as_deref(),
+            };
             if let Some(paths) = key.as_deref().and_then(|k| output::up_to_date(&output, k)) {
-                report.pages = paths
-                    .iter()
-                    .filter(|p| p.ends_with("index.html") || *p == "404.html")
-                    .count();
+                // Same bytes, new stats (files touched or checked out again).
+                let _ = output::record_keys(&output, keys);
+                report.pages = count_pages(&paths);
                 report.files = paths.len();
                 report.publish = Some(PublishStats {
                     written: 0,
@@ -337,12 +495,9 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
                     ) {
                         Ok(paths) => {
                             crate::timings::mark("rendered and written");
-                            report.pages = paths
-                                .iter()
-                                .filter(|p| p.ends_with("index.html") || *p == "404.html")
-                                .count();
+                            report.pages = count_pages(&paths);
                             report.files = paths.len();
-                            match stager.finish(key.as_deref()) {
+                            match stager.finish(keys) {
                                 Ok(stats) => {
                                     report.publish = Some(stats);
                                     crate::timings::mark("published");

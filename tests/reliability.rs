@@ -684,6 +684,89 @@ fn a_second_build_with_no_change_writes_nothing() {
     );
 }
 
+/// A build with stage timings on stderr, to tell whether it read the records.
+fn timed_build(fx: &Fx) -> Built {
+    Built::from_output(
+        build_cmd(fx.root(), &fx.out(), &[])
+            .env("IMPALA_TIMINGS", "1")
+            .output()
+            .expect("run impala-awards"),
+    )
+    .ok()
+}
+
+/// Inputs are trusted by their stats only once they are older than this
+/// (src/site.rs, `RACY`), so the tests wait it out.
+const RACY_WAIT: Duration = Duration::from_millis(2100);
+
+#[test]
+fn a_build_of_untouched_inputs_reads_no_record_and_an_edit_is_never_missed() {
+    let fx = Fx::valid();
+    std::thread::sleep(RACY_WAIT);
+    let first = timed_build(&fx);
+    assert!(first.stderr.contains("load+check"), "{first:?}");
+    let before = snapshot(&fx.out());
+    let second = timed_build(&fx);
+    assert!(
+        !second.stderr.contains("load+check"),
+        "inputs untouched: nothing should be read\n{second:?}"
+    );
+    // The same pages, releases and awards reported, the counts and time aside.
+    let report = |b: &Built| {
+        let s = b.summary();
+        let (pages, rest) = s.split_once(" (").expect("summary");
+        let (_, rest) = rest.split_once(')').expect("summary");
+        (
+            pages.to_string(),
+            rest.rsplit_once(" in ").map(|(r, _)| r.to_string()),
+        )
+    };
+    assert_eq!(report(&first), report(&second));
+    assert_eq!(second.counts().0, 0, "{second:?}");
+    assert_same_tree(&before, &snapshot(&fx.out()), "skipped build");
+
+    // An edit of the same size straight after a build: the stats may look the
+    // same to a coarse clock, so the record must be read and the page redone.
+    let rel = "content/releases/jaakide/jaakide-hamara.toml";
+    let text = std::fs::read_to_string(fx.root().join(rel)).unwrap();
+    let (title, same_size) = ("title = \"Hämärä\"", "title = \"Hämärö\"");
+    assert!(text.contains(title), "{text}");
+    assert_eq!(same_size.len(), title.len());
+    fx.site.write(rel, text.replace(title, same_size));
+    let third = timed_build(&fx);
+    assert!(third.stderr.contains("load+check"), "{third:?}");
+    assert!(
+        html::page(&fx.out(), "releases/jaakide-hamara/").contains("<h1>Hämärö</h1>"),
+        "the edited title is published"
+    );
+
+    // Once the edit is old enough to trust, the next build skips again.
+    std::thread::sleep(RACY_WAIT);
+    let fourth = timed_build(&fx);
+    assert!(fourth.stderr.contains("load+check"), "{fourth:?}");
+    let fifth = timed_build(&fx);
+    assert!(!fifth.stderr.contains("load+check"), "{fifth:?}");
+
+    // A first-level output folder removed by hand is noticed and rebuilt.
+    std::fs::remove_dir_all(fx.out().join("tiers")).unwrap();
+    let sixth = timed_build(&fx);
+    assert!(sixth.stderr.contains("load+check"), "{sixth:?}");
+    assert!(fx.out().join("tiers/index.html").is_file());
+}
+
+#[test]
+fn a_build_with_warnings_always_reads_and_reports_them() {
+    let fx = Fx::valid();
+    // A stray file in content/releases is a warning (ignored-file).
+    fx.site.write("content/releases/notes.txt", "not a record");
+    std::thread::sleep(RACY_WAIT);
+    for _ in 0..2 {
+        let b = timed_build(&fx);
+        assert!(b.stderr.contains("load+check"), "{b:?}");
+        assert!(b.stderr.contains("ignored-file"), "{b:?}");
+    }
+}
+
 #[test]
 fn a_change_counts_only_what_changed() {
     let fx = Fx::valid();

@@ -174,9 +174,11 @@ impl<'a, 'v, 'i> AwardRowsHtml<'a, 'v, 'i> {
         if let Some(html) = cell.get() {
             return Ok(html);
         }
-        let html = self
-            .rows
-            .rows(AWARD_ROWS, "rows", std::slice::from_ref(&self.views.all_rows()[i]))?;
+        let html = self.rows.rows(
+            AWARD_ROWS,
+            "rows",
+            std::slice::from_ref(&self.views.all_rows()[i]),
+        )?;
         // Two threads may render the same row at once; both get the same bytes.
         Ok(cell.get_or_init(|| html))
     }
