@@ -70,20 +70,12 @@ struct Entry {
 pub struct Keys<'a> {
     /// A hash of the inputs' bytes, the program and the options (`# input`).
     pub input: Option<&'a str>,
-    /// A hash of the inputs' file stats, the program and the options, followed
-    /// by what the build reports (`# stat`): checked before anything is read.
-    pub stat: Option<&'a str>,
 }
 
 fn manifest_header(keys: Keys<'_>) -> String {
     let mut s = String::from("# Written by impala-awards; a build replaces this whole folder.\n");
     if let Some(k) = keys.input {
         s.push_str("# input ");
-        s.push_str(k);
-        s.push('\n');
-    }
-    if let Some(k) = keys.stat {
-        s.push_str("# stat ");
         s.push_str(k);
         s.push('\n');
     }
@@ -120,19 +112,21 @@ fn listed_paths(body: &str) -> Vec<String> {
         .collect()
 }
 
-/// When the site in `out` was built from inputs whose stat key starts
-/// `stat_key` (the `# stat` line is the key, a space and what that build
-/// reported): what it reported, and the paths of its files.
+/// The paths of the site in `out` when its manifest says it was built from
+/// inputs whose key is `input_key` and its first level holds what the
+/// manifest lists; `None` otherwise.
 ///
 /// Nothing below the output's first level is looked at: at 100,000 releases
-/// walking the 340,000 entries of the output took 1.5 s, and a file there
-/// changed by hand is put right by the next build that renders. A folder or
-/// file added or removed at the first level is noticed.
-pub fn recorded_stat(out: &Path, stat_key: &str) -> Option<(String, Vec<String>)> {
+/// walking the 340,000 entries of the output took 1.5 s. This is for a build
+/// whose inputs are known untouched (by their stats); a file changed by hand
+/// deeper in the output is put right by the next build that renders.
+pub fn current_files(out: &Path, input_key: &str) -> Option<Vec<String>> {
     let text = fs::read_to_string(out.join(MARKER)).ok()?;
     let (header, body) = split_header(&text);
-    let prefix = format!("# stat {stat_key} ");
-    let reported = header.iter().find_map(|l| l.strip_prefix(&prefix))?;
+    let line = format!("# input {input_key}");
+    if !header.contains(&line.as_str()) {
+        return None;
+    }
     let paths = listed_paths(body);
     let mut top: Vec<&str> = paths
         .iter()
@@ -146,23 +140,7 @@ pub fn recorded_stat(out: &Path, stat_key: &str) -> Option<(String, Vec<String>)
         on_disk.push(e.ok()?.file_name().into_string().ok()?);
     }
     on_disk.sort_unstable();
-    (on_disk.len() == top.len() && on_disk.iter().zip(&top).all(|(a, b)| a == b))
-        .then(|| (reported.to_string(), paths))
-}
-
-/// Records `keys` in the manifest of `out`, whose files are those of this
-/// build already (a build that found nothing to render).
-pub fn record_keys(out: &Path, keys: Keys<'_>) -> Result<(), PublishError> {
-    let marker = out.join(MARKER);
-    let text = fs::read_to_string(&marker).map_err(io_err(&marker))?;
-    let (_, body) = split_header(&text);
-    let new = manifest_header(keys) + body;
-    if new == text {
-        return Ok(());
-    }
-    let tmp = out.join(format!("{MARKER}.tmp"));
-    fs::write(&tmp, &new).map_err(io_err(&tmp))?;
-    fs::rename(&tmp, &marker).map_err(io_err(&marker))
+    (on_disk.len() == top.len() && on_disk.iter().zip(&top).all(|(a, b)| a == b)).then_some(paths)
 }
 
 /// What a publish did.

@@ -159,7 +159,9 @@ pub fn render_into(
         return Err(unsafe_dirs);
     }
     let theme = Theme::load(root, config.theme.as_deref())?;
+    crate::timings::mark("theme");
     let index = Index::build(config, &loaded.labels, &loaded.releases, &loaded.pages);
+    crate::timings::mark("index");
     let base_url = base_url.map_or_else(
         || config.base_url.clone(),
         crate::config::normalise_base_url,
@@ -367,9 +369,60 @@ fn stat_key(opts: &BuildOptions, started: std::time::SystemTime) -> Option<Strin
     Some(h.finalize().to_hex().to_string())
 }
 
-/// What the `# stat` line records after the key: the counts a build reports.
-fn stat_record(key: &str, releases: usize, awards: usize, labels: usize) -> String {
-    format!("{key} {releases} {awards} {labels}")
+/// What a build records beside its output (`.<name>.stat`) for the next one:
+/// the stat key of its inputs, the input key of the site it published, and
+/// what it reported. Kept out of the output so that stays a pure function of
+/// the inputs' bytes.
+struct StatRecord {
+    stat: String,
+    input: String,
+    releases: usize,
+    awards: usize,
+    labels: usize,
+}
+
+const STAT_MAGIC: &str = "impala-awards-stat-v1";
+
+fn stat_path(output: &Path) -> Option<PathBuf> {
+    let name = output.file_name()?.to_string_lossy();
+    Some(output.with_file_name(format!(".{name}.stat")))
+}
+
+fn read_stat_record(path: &Path) -> Option<StatRecord> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [STAT_MAGIC, stat, input, releases, awards, labels] = parts[..] else {
+        return None;
+    };
+    Some(StatRecord {
+        stat: stat.to_string(),
+        input: input.to_string(),
+        releases: releases.parse().ok()?,
+        awards: awards.parse().ok()?,
+        labels: labels.parse().ok()?,
+    })
+}
+
+/// Writes the record, or removes a stale one; a failure only costs the next
+/// build its shortcut.
+fn write_stat_record(path: Option<&Path>, record: Option<&StatRecord>) {
+    let Some(path) = path else { return };
+    match record {
+        Some(r) => {
+            let text = format!(
+                "{STAT_MAGIC} {} {} {} {} {}\n",
+                r.stat, r.input, r.releases, r.awards, r.labels
+            );
+            let tmp = path.with_extension("tmp");
+            if std::fs::write(&tmp, text).is_err() || std::fs::rename(&tmp, path).is_err() {
+                let _ = std::fs::remove_file(&tmp);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        None => {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// The search index cache beside the output: `.<name>.search-cache`.
@@ -395,24 +448,31 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
         .clone()
         .unwrap_or_else(|| opts.root.join("public"));
     let started = std::time::SystemTime::now();
-    let stat = stat_key(opts, started);
-    crate::timings::mark("stat key");
+    // Stat-ing 100,000 records takes 0.3-0.5 s: beside the load, unless the
+    // output says it may spare the load altogether.
+    let stat_job = {
+        let opts = opts.clone();
+        std::thread::spawn(move || stat_key(&opts, started))
+    };
+    let mut stat_job = Some(stat_job);
+    let mut stat = None;
+    let stat_file = stat_path(&output);
+    let recorded = stat_file.as_deref().and_then(read_stat_record);
+    if recorded.is_some() {
+        stat = stat_job.take().and_then(|j| j.join().ok().flatten());
+        crate::timings::mark("stat key");
+    }
     // Inputs untouched since the last build (by their stats): nothing to read.
-    if let Some((reported, paths)) = stat
-        .as_deref()
-        .and_then(|k| output::recorded_stat(&output, k))
-        && let [releases, awards, labels] = reported
-            .split(' ')
-            .map(str::parse::<usize>)
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap_or_default()[..]
+    if let Some(rec) = &recorded
+        && stat.as_deref() == Some(rec.stat.as_str())
+        && let Some(paths) = output::current_files(&output, &rec.input)
     {
         return BuildReport {
             diags: Vec::new(),
             sources: Sources::default(),
-            releases,
-            awards,
-            labels,
+            releases: rec.releases,
+            awards: rec.awards,
+            labels: rec.labels,
             pages: count_pages(&paths),
             files: paths.len(),
             publish: Some(PublishStats {
@@ -453,16 +513,25 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
             crate::timings::mark("input key");
             // Only a build that reports nothing may be skipped by its stats
             // next time: a skipped build prints no diagnostics.
-            let stat = stat
-                .filter(|_| checked.diags.is_empty())
-                .map(|k| stat_record(&k, report.releases, report.awards, report.labels));
+            if let Some(j) = stat_job.take() {
+                stat = j.join().ok().flatten();
+            }
+            let record = match (stat, &key) {
+                (Some(stat), Some(input)) if checked.diags.is_empty() => Some(StatRecord {
+                    stat,
+                    input: input.clone(),
+                    releases: report.releases,
+                    awards: report.awards,
+                    labels: report.labels,
+                }),
+                _ => None,
+            };
             let keys = output::Keys {
                 input: key.as_deref(),
-                stat: stat.as_deref(),
             };
             if let Some(paths) = key.as_deref().and_then(|k| output::up_to_date(&output, k)) {
                 // Same bytes, new stats (files touched or checked out again).
-                let _ = output::record_keys(&output, keys);
+                write_stat_record(stat_file.as_deref(), record.as_ref());
                 report.pages = count_pages(&paths);
                 report.files = paths.len();
                 report.publish = Some(PublishStats {
@@ -499,6 +568,7 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
                             report.files = paths.len();
                             match stager.finish(keys) {
                                 Ok(stats) => {
+                                    write_stat_record(stat_file.as_deref(), record.as_ref());
                                     report.publish = Some(stats);
                                     crate::timings::mark("published");
                                 }

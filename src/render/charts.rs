@@ -73,7 +73,7 @@ fn n(x: f64) -> String {
     if t.is_finite() && t.abs() < 1e12 && ((t - t.trunc()).abs() - 0.5).abs() > 1e-6 {
         let r = t.round().abs() as u64;
         let sign = if x.is_sign_negative() { "-" } else { "" };
-        return if r % 10 == 0 {
+        return if r.is_multiple_of(10) {
             format!("{sign}{}", r / 10)
         } else {
             format!("{sign}{}.{}", r / 10, r % 10)
@@ -738,7 +738,11 @@ mod tests {
         assert_eq!(n(2.26), "2.3");
         // The same digits as formatting with one decimal, ties and signs included.
         for i in -20_000..20_000 {
-            for x in [f64::from(i) / 1000.0, f64::from(i) / 7.0, f64::from(i) * 0.05] {
+            for x in [
+                f64::from(i) / 1000.0,
+                f64::from(i) / 7.0,
+                f64::from(i) * 0.05,
+            ] {
                 let s = format!("{x:.1}");
                 assert_eq!(n(x), s.strip_suffix(".0").unwrap_or(&s), "{x}");
             }

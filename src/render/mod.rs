@@ -310,6 +310,7 @@ fn render_pages(
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
     let mut views = Views::new(index);
     views.base = base_path(base_url);
+    crate::timings::mark("views");
     let config = index.config;
     let site = SiteView {
         title: config.title.clone(),
