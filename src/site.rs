@@ -34,6 +34,7 @@ impl Checked {
 /// Loads `root` and runs every check, with `today` as the build date.
 pub fn load_and_check(root: &Path, today: NaiveDate) -> Checked {
     let mut loaded = load(root);
+    crate::timings::mark("load");
     let mut diags = std::mem::take(&mut loaded.diags);
     if let Some(config) = &loaded.config {
         diags.extend(check::check(&loaded, config, today));

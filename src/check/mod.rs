@@ -5,6 +5,7 @@ mod awards;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::config::{Config, is_http_url, unknown_country};
 use crate::diagnostics::{Diagnostic, suggest};
@@ -56,10 +57,18 @@ pub fn check(loaded: &Loaded, config: &Config, today: NaiveDate) -> Vec<Diagnost
         .collect();
     check_labels(&loaded.labels, &label_slugs, &mut diags);
     check_release_set(loaded, &mut diags);
-    for r in &loaded.releases {
-        check_release(r, &label_slugs, loaded, &mut diags);
-        awards::check_awards(r, config, today, &mut diags);
-    }
+    // Each release's rules read only shared data: on every core, in file order.
+    let per_release: Vec<Vec<Diagnostic>> = loaded
+        .releases
+        .par_iter()
+        .map(|r| {
+            let mut d = Vec::new();
+            check_release(r, &label_slugs, loaded, &mut d);
+            awards::check_awards(r, config, today, &mut d);
+            d
+        })
+        .collect();
+    diags.extend(per_release.into_iter().flatten());
     for p in &loaded.pages {
         if RESERVED_SLUGS.contains(&p.slug.as_str()) {
             diags.push(
