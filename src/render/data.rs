@@ -4,6 +4,7 @@
 //!
 //! Columns and their meaning are documented in docs/data.md; keep both in step.
 
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -121,7 +122,7 @@ pub fn record(index: &Index<'_>, a: &AwardRef, base_url: &str) -> AwardRecord {
 pub fn records(index: &Index<'_>, base_url: &str) -> Vec<AwardRecord> {
     index
         .awards
-        .iter()
+        .par_iter()
         .map(|a| record(index, a, base_url))
         .collect()
 }
@@ -242,15 +243,15 @@ pub fn json(
 /// release's `data.json` comes from [`release_file`]).
 pub fn files(index: &Index<'_>, base_url: &str) -> Result<Vec<OutFile>, Box<Diagnostic>> {
     let all = records(index, base_url);
-    let err = json_error;
+    let (csv_text, json_text) = rayon::join(|| csv(&all), || json(index, base_url, None, &all));
     let out = vec![
         OutFile {
             path: CSV_PATH.into(),
-            bytes: csv(&all).into_bytes(),
+            bytes: csv_text.into_bytes(),
         },
         OutFile {
             path: JSON_PATH.into(),
-            bytes: json(index, base_url, None, &all).map_err(err)?.into_bytes(),
+            bytes: json_text.map_err(json_error)?.into_bytes(),
         },
         OutFile {
             path: SCHEMA_PATH.into(),

@@ -5,6 +5,7 @@
 //! records give the same bytes: entry times are award dates (a partial date
 //! stands for its first day), and a feed's `updated` is its newest entry's.
 
+use rayon::prelude::*;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -226,7 +227,7 @@ pub fn files(index: &Index<'_>, base_url: &str) -> Vec<OutFile> {
         });
     }
     specs
-        .iter()
+        .par_iter()
         .map(|s| OutFile {
             path: s.path.clone(),
             bytes: render(index, base_url, s, &fallback).into_bytes(),

@@ -593,26 +593,41 @@ fn render_pages(
         .map(|(_, f)| render_one(f()))
         .collect();
     crate::timings::mark("list pages");
-    results.par_extend(release_jobs.into_par_iter().flat_map_iter(|ri| {
-        let dir = views::release_path(&index.releases[ri].slug);
-        let mut out = Vec::new();
-        if wanted(&format!("{dir}index.html")) {
-            let view = views.release(ri);
-            out.push(render_one(
-                job(view.url.clone(), "release.html", view.title.clone())
-                    .with("release", &view)
-                    .with("share", &share::release(index, ri, base_url)),
-            ));
-        }
-        if wanted(&format!("{dir}{}", data::RELEASE_JSON)) {
-            out.push(
-                data::release_file(index, base_url, ri, &release_awards[ri])
-                    .and_then(|f| put(f.path, f.bytes)),
-            );
-        }
-        out
-    }));
-    crate::timings::mark("release pages");
+    let want_data = wanted(data::CSV_PATH) || wanted(data::JSON_PATH) || wanted(data::SCHEMA_PATH);
+    let release_pages = || {
+        release_jobs
+            .into_par_iter()
+            .flat_map_iter(|ri| {
+                let dir = views::release_path(&index.releases[ri].slug);
+                let mut out = Vec::new();
+                if wanted(&format!("{dir}index.html")) {
+                    let view = views.release(ri);
+                    out.push(render_one(
+                        job(view.url.clone(), "release.html", view.title.clone())
+                            .with("release", &view)
+                            .with("share", &share::release(index, ri, base_url)),
+                    ));
+                }
+                if wanted(&format!("{dir}{}", data::RELEASE_JSON)) {
+                    out.push(
+                        data::release_file(index, base_url, ri, &release_awards[ri])
+                            .and_then(|f| put(f.path, f.bytes)),
+                    );
+                }
+                out
+            })
+            .collect::<Vec<_>>()
+    };
+    // Feeds and the open data are long serial tasks: beside the release
+    // pages, not after them, where they left a core idle.
+    let (release_results, (feed_files, data_files)) = rayon::join(release_pages, || {
+        rayon::join(
+            || feeds::files(index, base_url),
+            || want_data.then(|| data::files(index, base_url)),
+        )
+    });
+    results.extend(release_results);
+    crate::timings::mark("release pages, feeds, open data");
     // The 404 page is a file at the root, not a folder.
     let mut ctx404 = site_ctx.clone();
     ctx404.insert("page_title", "Page not found");
@@ -632,15 +647,13 @@ fn render_pages(
             .collect()
     };
     results.extend(put_all(theme.static_files()));
-    results.extend(put_all(feeds::files(index, base_url)));
-    crate::timings::mark("feeds");
-    if wanted(data::CSV_PATH) || wanted(data::JSON_PATH) || wanted(data::SCHEMA_PATH) {
-        match data::files(index, base_url) {
-            Ok(files) => results.extend(put_all(files)),
-            Err(d) => results.push(Err(d)),
-        }
+    results.extend(put_all(feed_files));
+    match data_files {
+        Some(Ok(files)) => results.extend(put_all(files)),
+        Some(Err(d)) => results.push(Err(d)),
+        None => {}
     }
-    crate::timings::mark("open data");
+    crate::timings::mark("feeds and open data written");
     // The search page lists the filter values, which come with the records.
     let facets = facets.recv();
     if wanted("search/index.html") {

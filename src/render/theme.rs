@@ -158,6 +158,9 @@ pub struct Theme {
     tera: Tera,
     statics: Vec<OutFile>,
     names: Names,
+    /// Template names without their prefix: looked up on every render (a
+    /// build renders 150,000 templates at 10k releases).
+    available: std::collections::HashSet<String>,
 }
 
 /// Where each template comes from, so errors name a file an editor can open.
@@ -461,25 +464,33 @@ impl Theme {
                 statics.push(OutFile { path, bytes });
             }
         }
+        let available = tera
+            .get_template_names()
+            .filter_map(|n| {
+                n.strip_prefix(SITE_PREFIX)
+                    .or_else(|| n.strip_prefix(DEFAULT_PREFIX))
+            })
+            .map(str::to_string)
+            .collect();
         Ok(Theme {
             tera,
             statics,
             names,
+            available,
         })
     }
 
     /// Renders `template` (the site's version if it has one). Errors name the
     /// template's file, line and column, and the page (`path` in `ctx`).
     pub fn render(&self, template: &str, ctx: &Context) -> Result<String, Box<Diagnostic>> {
-        let page = ctx.get("path").and_then(|p| p.as_str()).map(|p| match p {
-            "" => "/ (the home page)".to_string(),
-            p => p.to_string(),
-        });
-        if !self.tera.get_template_names().any(|n| {
-            n.strip_prefix(SITE_PREFIX)
-                .or_else(|| n.strip_prefix(DEFAULT_PREFIX))
-                == Some(template)
-        }) {
+        let page = || {
+            ctx.get("path").and_then(|p| p.as_str()).map(|p| match p {
+                "" => "/ (the home page)".to_string(),
+                p => p.to_string(),
+            })
+        };
+        if !self.available.contains(template) {
+            let page = page();
             let d = Diagnostic::error(
                 "template-missing",
                 match &page {
@@ -494,7 +505,7 @@ impl Theme {
             return Err(Box::new(d));
         }
         self.tera.render(template, ctx).map_err(|e| {
-            let mut ds = self.names.diagnostics(&e, page.as_deref());
+            let mut ds = self.names.diagnostics(&e, page().as_deref());
             Box::new(if ds.is_empty() {
                 Diagnostic::error("template", format!("rendering `{template}`: {e}"))
             } else {
