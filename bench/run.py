@@ -243,12 +243,15 @@ def main():
     ap.add_argument("--serve-sizes", default="10000",
                     help="sizes at which to time serve's rebuild after an edit (comma-separated; empty for none)")
     ap.add_argument("--keep", action="store_true", help="keep the generated trees")
+    ap.add_argument("--work", default=None,
+                    help="folder to generate, build and copy in (default: a new folder in the system's temp "
+                         "folder); e.g. /dev/shm to measure without the disk")
     a = ap.parse_args()
     binary = os.path.abspath(a.bin)
     hugo = shutil.which("hugo")
     env = dict(os.environ, SOURCE_DATE_EPOCH="1790000000")
     serve_sizes = {int(s) for s in a.serve_sizes.split(",") if s.strip()}
-    work = tempfile.mkdtemp(prefix="impala-bench-")
+    work = tempfile.mkdtemp(prefix="impala-bench-", dir=a.work)
     if a.keep:
         log(f"trees kept in {work}")
     rows = []
@@ -267,7 +270,21 @@ def main():
         # search cache (.NAME.search-cache) are new too: each build is cold.
         out_of = lambda rep: os.path.join(work, f"out-{n}-{rep}")
 
-        w_full, c_full, err = best(lambda rep: run([binary, "build", "--root", site, "--output", out_of(rep)], env=env), reps)
+        # The cold build, its cp -r floor and Hugo take turns within each rep:
+        # this disk's speed drifts by a factor of several within minutes (see
+        # "The disk" in BENCHMARKS.md), so the ratios compare runs made side by side.
+        hout_of = lambda rep: os.path.join(work, f"hugo-out-{n}-{rep}")
+        fulls, cps, hugos = [], [], []
+        for rep in range(reps):
+            os.sync()
+            fulls.append(run([binary, "build", "--root", site, "--output", out_of(rep)], env=env))
+            os.sync()
+            cps.append(run(["cp", "-r", out_of(rep), os.path.join(work, f"copy-{n}-{rep}")]))
+            if hugo:
+                os.sync()
+                hugos.append(run([hugo, "--quiet", "-s", hsite, "-d", hout_of(rep)], env=env))
+        w_full, c_full, err = min(fulls, key=lambda r: r[0])
+        w_cp, c_cp, _ = min(cps, key=lambda r: r[0])
         out = out_of(reps - 1)  # the rebuilds below start from the last cold build
         m = re.search(r"built (\d+) pages", err)
         pages = int(m.group(1)) if m else count_files(out, ".html")
@@ -283,10 +300,8 @@ def main():
             return run([binary, "build", "--root", site, "--output", out], env=env)
         w_edit, c_edit, _ = best(edit, reps)
         w_check, c_check, _ = best(lambda rep: run([binary, "check", "--root", site], env=env), reps)
-        w_cp, c_cp, _ = best(lambda rep: run(["cp", "-r", out, os.path.join(work, f"copy-{n}-{rep}")]), reps)
         if hugo:
-            hout_of = lambda rep: os.path.join(work, f"hugo-out-{n}-{rep}")
-            w_hugo, c_hugo, _ = best(lambda rep: run([hugo, "--quiet", "-s", hsite, "-d", hout_of(rep)], env=env), reps)
+            w_hugo, c_hugo, _ = min(hugos, key=lambda r: r[0])
             hout = hout_of(reps - 1)
             hpages = count_files(hout, ".html")
             hsize, hfiles = du_mib(hout), count_files(hout)
@@ -321,7 +336,8 @@ def main():
             os.sync()
             deleted_at = time.monotonic()
     hv = subprocess.run([hugo, 'version'], capture_output=True, text=True).stdout.strip() if hugo else 'not installed'
-    print(f"\nMachine: {os.cpu_count()} cores; hugo: {hv}\n")
+    fs = subprocess.run(["df", "--output=fstype", work], capture_output=True, text=True).stdout.split()[-1]
+    print(f"\nMachine: {os.cpu_count()} cores; work folder {work} ({fs}); hugo: {hv}\n")
     print("| releases | pages | full build (wall / CPU) | peak RSS | no-change rebuild | one record edited | check alone "
           "| cp -r floor | Hugo (pages) | build / Hugo | build / cp -r | serve: one record edited |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
