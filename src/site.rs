@@ -361,13 +361,16 @@ fn stat_key(opts: &BuildOptions, started: std::time::SystemTime) -> Option<Strin
         // the 100,000 stats run on every core. A link proves nothing by its
         // own stats (the loader follows it): no shortcut then.
         let mut entries = Vec::new();
-        for e in walkdir::WalkDir::new(&full).sort_by_file_name() {
+        for e in walkdir::WalkDir::new(&full) {
             let e = e.ok()?;
             if e.path_is_symlink() {
                 return None;
             }
             entries.push(e.into_path());
         }
+        // Any fixed order will do; walkdir's sort by file name parses each
+        // path again per comparison (a third of this function's time).
+        entries.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         let metas: Vec<std::fs::Metadata> = {
             use rayon::prelude::*;
             entries
