@@ -1271,6 +1271,9 @@ fn the_publish_workflow_builds_for_the_pages_address() {
         "actions/deploy-pages@",
         "pages: write",
         "id-token: write",
+        // The search index cache the build keeps beside `public`.
+        "actions/cache@",
+        "path: .public.search-cache",
     ] {
         assert!(publish.contains(needle), "{needle}");
     }
