@@ -581,6 +581,7 @@ fn browser_finds_names_typed_without_their_diacritics() {
         {"query": "sigur ros"},
         {"query": "AGAETIS"},
         {"query": "", "params": "tier=Impala+Gold&country=Norway&sort=date:desc"},
+        {"query": "norway"},
     ]);
     // Bounded: a hung browser fails the test instead of the whole run.
     let stdout = run_node(
@@ -637,5 +638,15 @@ fn browser_finds_names_typed_without_their_diacritics() {
             ("Ljós í myrkri", "/releases/solveig-ran-ljos-i-myrkri/"),
             ("Sólveig Rán", "/artists/solveig-ran/"),
         ]
+    );
+    // Words of the awards (countries, tiers, years) find releases; artists are
+    // found by their names, not by every country their releases shipped to.
+    has(6, "Ljós í myrkri", "/releases/solveig-ran-ljos-i-myrkri/");
+    assert!(
+        found(6)
+            .iter()
+            .all(|(_, href)| !href.starts_with("/artists/")),
+        "{:?}",
+        run.cases[6]
     );
 }

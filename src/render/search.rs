@@ -49,7 +49,8 @@ pub const FILTER_FORMAT: &str = "format";
 pub struct SearchRecord {
     /// Site-relative URL ("releases/x/"); pagefind.js prefixes the site's base path.
     pub url: String,
-    /// Searched text: names as written and folded to ASCII, tiers, years, countries.
+    /// Searched text: names as written and folded to ASCII; for a release also its
+    /// label, tiers, years, countries and format.
     pub content: String,
     /// Shown with a result: `title`, `type`, `detail`, `tier`, `tier_rank`, `latest`.
     pub meta: BTreeMap<String, String>,
@@ -171,13 +172,20 @@ fn record(index: &Index<'_>, p: RecordParts<'_>) -> SearchRecord {
     let (date_key, latest) = latest_sort_key(index, p.awards);
 
     let mut content = vec![searchable(&p.names), p.kind.to_string()];
-    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-    content.push(searchable(&label_refs));
-    content.push(tiers.join(" · "));
-    content.push(years.join(" "));
-    let country_refs: Vec<&str> = countries.iter().map(String::as_str).collect();
-    content.push(searchable(&country_refs));
-    content.push(formats.join(" "));
+    // A release is found by everything about it. A label or an artist is found
+    // by its names: the tiers, years, countries and formats of all its
+    // releases matched most queries ("gold 2015" listed every label with a gold
+    // and a 2015 award) and were half of what Pagefind indexed; the filters
+    // still narrow labels and artists by them.
+    if p.kind == "Release" {
+        let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+        content.push(searchable(&label_refs));
+        content.push(tiers.join(" · "));
+        content.push(years.join(" "));
+        let country_refs: Vec<&str> = countries.iter().map(String::as_str).collect();
+        content.push(searchable(&country_refs));
+        content.push(formats.join(" "));
+    }
     let content = content
         .into_iter()
         .filter(|s| !s.is_empty())
