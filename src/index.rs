@@ -2,6 +2,7 @@
 //!
 //! Built once from checked records; renderers read it and never the files.
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::Config;
@@ -113,13 +114,15 @@ impl<'a> Index<'a> {
         }
         let date_of = |x: &AwardRef| releases[x.release].awards[x.award].date.value;
         // Newest first; ties: higher tier first, then slug, so order is total.
-        awards.sort_by(|x, y| {
-            date_of(y)
-                .sort_key()
-                .cmp(&date_of(x).sort_key())
-                .then(y.tier.cmp(&x.tier))
-                .then(releases[x.release].slug.cmp(&releases[y.release].slug))
-                .then(x.award.cmp(&y.award))
+        // Keys computed once per award (a date's sort key builds a NaiveDate),
+        // sorted on every core.
+        awards.par_sort_by_cached_key(|x| {
+            (
+                std::cmp::Reverse(date_of(x).sort_key()),
+                std::cmp::Reverse(x.tier),
+                releases[x.release].slug.as_str(),
+                x.award,
+            )
         });
 
         let mut by_tier = vec![Vec::new(); config.tiers.tiers().len()];
@@ -265,7 +268,13 @@ impl<'a> Index<'a> {
         let mut by_country: BTreeMap<String, CountryEntry> = BTreeMap::new();
         for (ri, r) in releases.iter().enumerate() {
             for (c, u) in latest_shipments(r) {
-                let e = by_country.entry(c.to_string()).or_default();
+                // A key is allocated only for a country's first release.
+                if !by_country.contains_key(c) {
+                    by_country.insert(c.to_string(), CountryEntry::default());
+                }
+                let Some(e) = by_country.get_mut(c) else {
+                    continue;
+                };
                 e.releases.push((ri, u));
                 e.units = e.units.saturating_add(u);
             }
