@@ -112,6 +112,15 @@ fn listed_paths(body: &str) -> Vec<String> {
         .collect()
 }
 
+/// The paths the manifest in `out` lists, when it says the site was built
+/// from inputs whose key is `input_key`.
+fn built_from(out: &Path, input_key: &str) -> Option<Vec<String>> {
+    let text = fs::read_to_string(out.join(MARKER)).ok()?;
+    let (header, body) = split_header(&text);
+    let line = format!("# input {input_key}");
+    header.contains(&line.as_str()).then(|| listed_paths(body))
+}
+
 /// The paths of the site in `out` when its manifest says it was built from
 /// inputs whose key is `input_key` and its first level holds what the
 /// manifest lists; `None` otherwise.
@@ -121,13 +130,7 @@ fn listed_paths(body: &str) -> Vec<String> {
 /// whose inputs are known untouched (by their stats); a file changed by hand
 /// deeper in the output is put right by the next build that renders.
 pub fn current_files(out: &Path, input_key: &str) -> Option<Vec<String>> {
-    let text = fs::read_to_string(out.join(MARKER)).ok()?;
-    let (header, body) = split_header(&text);
-    let line = format!("# input {input_key}");
-    if !header.contains(&line.as_str()) {
-        return None;
-    }
-    let paths = listed_paths(body);
+    let paths = built_from(out, input_key)?;
     let mut top: Vec<&str> = paths
         .iter()
         .map(|p| p.split('/').next().unwrap_or(p))
@@ -251,13 +254,7 @@ fn safe_relative(path: &str) -> Result<PathBuf, PublishError> {
 /// Output is a pure function of the inputs, so a build whose input key is
 /// unchanged has nothing to render.
 pub fn up_to_date(out: &Path, input_key: &str) -> Option<Vec<String>> {
-    let text = fs::read_to_string(out.join(MARKER)).ok()?;
-    let (header, body) = split_header(&text);
-    let line = format!("# input {input_key}");
-    if !header.contains(&line.as_str()) {
-        return None;
-    }
-    let paths = listed_paths(body);
+    let paths = built_from(out, input_key)?;
     // One walk (file types come with the directory entries) instead of a
     // stat per file: the output must hold exactly the listed regular files.
     let mut on_disk: Vec<String> = Vec::with_capacity(paths.len() + 1);

@@ -249,10 +249,9 @@ fn program_identity() -> Option<String> {
     ))
 }
 
-/// A hash of everything a build's output depends on: this program, the
-/// options, the build date and every input file. `None` when one cannot be read.
-fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
-    let mut h = blake3::Hasher::new();
+/// Adds what a build depends on besides its input files: the program, the
+/// base URL option and the build date.
+fn hash_program_and_options(h: &mut blake3::Hasher, opts: &BuildOptions) -> Option<()> {
     h.update(program_identity()?.as_bytes());
     let base = opts
         .base_url
@@ -260,6 +259,14 @@ fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
         .map(crate::config::normalise_base_url)
         .unwrap_or_default();
     h.update(format!("{base}\0{}\0", opts.today).as_bytes());
+    Some(())
+}
+
+/// A hash of everything a build's output depends on: this program, the
+/// options, the build date and every input file. `None` when one cannot be read.
+fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
+    let mut h = blake3::Hasher::new();
+    hash_program_and_options(&mut h, opts)?;
     let config = checked.loaded.config.as_ref()?;
     let mut inputs = checked.loaded.sources.paths();
     inputs.sort();
@@ -304,13 +311,7 @@ fn stat_key(opts: &BuildOptions, started: std::time::SystemTime) -> Option<Strin
     }
     let mut h = blake3::Hasher::new();
     h.update(b"impala-awards stat v1\0");
-    h.update(program_identity()?.as_bytes());
-    let base = opts
-        .base_url
-        .as_deref()
-        .map(crate::config::normalise_base_url)
-        .unwrap_or_default();
-    h.update(format!("{base}\0{}\0", opts.today).as_bytes());
+    hash_program_and_options(&mut h, opts)?;
     let newest_allowed = started.checked_sub(RACY)?;
     let mut dirs: Vec<&Path> = vec![Path::new("content")];
     for dir in [&config.theme, &config.static_dir].into_iter().flatten() {
