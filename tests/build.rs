@@ -1059,3 +1059,48 @@ fn base_url_without_trailing_slash_is_the_same_site() {
         "base URL with and without its slash",
     );
 }
+
+/// The awards table's rows are joined into the page after it renders (it is
+/// 120 MB at 100,000 releases); a theme that shows them otherwise than once
+/// and unescaped (`| safe`) gets what its template says all the same.
+#[test]
+fn a_theme_showing_the_awards_rows_twice_or_escaped_gets_what_it_wrote() {
+    let full = fixture();
+    let rows = {
+        let html = page(&full.out(), "awards/");
+        let start = html.find("<tbody>").expect("the awards table's body") + "<tbody>".len();
+        let end = html[start..].find("</tbody>").expect("its end") + start;
+        html[start..end].trim().to_string()
+    };
+    assert!(rows.contains("<tr id=\"award-"), "{rows}");
+    for (template, expected) in [(
+        "<div id=\"a\">{{ rows_html | safe }}</div><div id=\"b\">{{ rows_html | safe }}</div>",
+        format!("<div id=\"a\">{rows}</div><div id=\"b\">{rows}</div>"),
+    )] {
+        let site = Site::valid();
+        let cfg = std::fs::read_to_string(site.root().join("site.toml")).unwrap();
+        site.write("site.toml", format!("theme = \"mytheme\"\n{cfg}"));
+        site.write(
+            "mytheme/templates/awards.html",
+            format!("{{% extends \"base.html\" %}}{{% block content %}}{template}{{% endblock content %}}"),
+        );
+        let fx = build_site(site, &[]);
+        let main = fx.main("awards/");
+        let rows_of = |s: &str| s.split_whitespace().collect::<String>();
+        assert!(
+            rows_of(&main).contains(&rows_of(&expected)),
+            "{template}:\n{main}"
+        );
+    }
+    // Without `| safe` the rows are text, as the template says.
+    let site = Site::valid();
+    let cfg = std::fs::read_to_string(site.root().join("site.toml")).unwrap();
+    site.write("site.toml", format!("theme = \"mytheme\"\n{cfg}"));
+    site.write(
+        "mytheme/templates/awards.html",
+        "{% extends \"base.html\" %}{% block content %}<pre>{{ rows_html }}</pre>{% endblock content %}",
+    );
+    let main = build_site(site, &[]).main("awards/");
+    assert!(main.contains("&lt;tr id=&quot;award-"), "{main}");
+    assert!(!main.contains("<tr"), "{main}");
+}

@@ -109,6 +109,8 @@ struct Job {
     context: Context,
     /// A part rendered ahead (see [`Job::with_rows`]) failed.
     error: Option<Box<Diagnostic>>,
+    /// Rows to put where the page shows [`SPLICE_MARK`], by context key.
+    spliced: Option<(&'static str, Vec<String>)>,
 }
 
 /// The rows of an award table (`award_table.html` shows them).
@@ -135,17 +137,32 @@ impl RowRenderer<'_> {
         key: &'static str,
         items: &[T],
     ) -> Result<String, Box<Diagnostic>> {
-        let parts: Vec<String> = items
+        Ok(self.parts(template, key, items)?.concat())
+    }
+
+    /// [`RowRenderer::rows`] as the rendered chunks, not yet joined.
+    fn parts<T: Serialize + Sync>(
+        self,
+        template: &'static str,
+        key: &'static str,
+        items: &[T],
+    ) -> Result<Vec<String>, Box<Diagnostic>> {
+        items
             .par_chunks(ROW_CHUNK)
             .map(|chunk| {
                 let mut ctx = self.site.clone();
                 ctx.insert(key, chunk);
                 self.theme.render(template, &ctx)
             })
-            .collect::<Result<_, _>>()?;
-        Ok(parts.concat())
+            .collect()
     }
 }
+
+/// Stands in the page's context for rows spliced in after it renders (see
+/// [`Job::with_rows_spliced`]): a control character no page otherwise holds,
+/// and a `&` that HTML escaping would change, so the mark is found only where
+/// the template shows the value unescaped (`| safe`), as it does the rows.
+const SPLICE_MARK: &str = "\u{1}impala-awards-rows&\u{1}";
 
 /// The HTML of each award's row in `award_rows.html`, rendered the first time
 /// a page lists the award and reused by every other page that lists it: an
@@ -213,6 +230,7 @@ fn job(path: String, template: &'static str, title: impl Into<String>) -> Job {
         title: title.into(),
         context: Context::new(),
         error: None,
+        spliced: None,
     }
 }
 
@@ -231,6 +249,28 @@ impl Job {
     ) -> Self {
         match cache.html(awards) {
             Ok(html) => self.context.insert(key, &html),
+            Err(e) => self.error = self.error.or(Some(e)),
+        }
+        self
+    }
+
+    /// [`Job::with_rows`] for a very long list (every award of the archive,
+    /// 120 MB of rows at 100,000 releases): the page renders around a mark
+    /// and the rows are joined into the output once, instead of being copied
+    /// into a template value and again through the template.
+    fn with_rows_spliced<T: Serialize + Sync>(
+        mut self,
+        r: RowRenderer<'_>,
+        key: &'static str,
+        template: &'static str,
+        item_key: &'static str,
+        items: &[T],
+    ) -> Self {
+        match r.parts(template, item_key, items) {
+            Ok(parts) => {
+                self.context.insert(key, SPLICE_MARK);
+                self.spliced = Some((key, parts));
+            }
             Err(e) => self.error = self.error.or(Some(e)),
         }
         self
@@ -374,7 +414,7 @@ fn render_pages(
             let table = data::awards_table(views_r);
             job("awards/".into(), "awards.html", "All awards")
                 .with("table", &table)
-                .with_rows(rr, "rows_html", "awards_rows.html", "rows", &table.rows)
+                .with_rows_spliced(rr, "rows_html", "awards_rows.html", "rows", &table.rows)
         }),
     ));
     lazy.push((
@@ -584,7 +624,29 @@ fn render_pages(
         ctx.insert("path", &j.path);
         ctx.extend(j.context);
         let html = theme.render(j.template, &ctx)?;
-        put(format!("{}index.html", j.path), html.into_bytes())
+        let path = format!("{}index.html", j.path);
+        let Some((key, parts)) = j.spliced else {
+            return put(path, html.into_bytes());
+        };
+        let mut pieces = html.split(SPLICE_MARK);
+        match (pieces.next(), pieces.next(), pieces.next()) {
+            (Some(before), Some(after), None) => {
+                let len = before.len() + after.len() + parts.iter().map(String::len).sum::<usize>();
+                let mut bytes = Vec::with_capacity(len);
+                bytes.extend_from_slice(before.as_bytes());
+                for p in &parts {
+                    bytes.extend_from_slice(p.as_bytes());
+                }
+                bytes.extend_from_slice(after.as_bytes());
+                put(path, bytes)
+            }
+            // A theme that shows the rows twice, or not at all (or a record
+            // holding the mark): render the ordinary way.
+            _ => {
+                ctx.insert(key, &parts.concat());
+                put(path, theme.render(j.template, &ctx)?.into_bytes())
+            }
+        }
     };
     crate::timings::mark("page jobs");
     let mut results: Vec<Result<Written, Box<Diagnostic>>> = lazy
