@@ -140,46 +140,51 @@ impl<'a> Index<'a> {
             .enumerate()
             .map(|(i, l)| (l.slug.as_str(), i))
             .collect();
-        let mut by_label: BTreeMap<String, LabelEntry> = labels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                (
-                    l.slug.clone(),
-                    LabelEntry {
-                        label: i,
-                        releases: Vec::new(),
-                        imprints: Vec::new(),
-                        awards: Vec::new(),
-                        awards_with_imprints: Vec::new(),
-                    },
-                )
+        // Filled by label position (labels are sorted by their unique slugs,
+        // so positions follow the map's order): no string lookup per award.
+        let mut entries: Vec<LabelEntry> = (0..labels.len())
+            .map(|i| LabelEntry {
+                label: i,
+                releases: Vec::new(),
+                imprints: Vec::new(),
+                awards: Vec::new(),
+                awards_with_imprints: Vec::new(),
             })
             .collect();
+        let release_label: Vec<Option<usize>> = releases
+            .iter()
+            .map(|r| label_idx.get(r.label.value.as_str()).copied())
+            .collect();
+        // A release belongs to one label: listed there once, at its newest award.
+        let mut listed = vec![false; releases.len()];
         for a in &awards {
-            let slug = &releases[a.release].label.value;
-            if let Some(e) = by_label.get_mut(slug) {
+            if let Some(li) = release_label[a.release] {
+                let e = &mut entries[li];
                 e.awards.push(*a);
-                if !e.releases.contains(&a.release) {
+                if !listed[a.release] {
+                    listed[a.release] = true;
                     e.releases.push(a.release);
                 }
             }
         }
-        for (ri, r) in releases.iter().enumerate() {
+        for (ri, li) in release_label.iter().enumerate() {
             // Releases with no awards yet still belong to their label.
-            if let Some(e) = by_label.get_mut(&r.label.value)
-                && !e.releases.contains(&ri)
+            if let Some(li) = li
+                && !listed[ri]
             {
-                e.releases.push(ri);
+                listed[ri] = true;
+                entries[*li].releases.push(ri);
             }
         }
         for (i, l) in labels.iter().enumerate() {
             if let Some(p) = &l.parent
-                && let Some(e) = by_label.get_mut(&p.value)
+                && let Some(&pi) = label_idx.get(p.value.as_str())
             {
-                e.imprints.push(i);
+                entries[pi].imprints.push(i);
             }
         }
+        let mut by_label: BTreeMap<String, LabelEntry> =
+            labels.iter().map(|l| l.slug.clone()).zip(entries).collect();
         for e in by_label.values_mut() {
             e.imprints
                 .sort_by_key(|&i| (slugify(&labels[i].name.value), labels[i].slug.clone()));
@@ -214,8 +219,10 @@ impl<'a> Index<'a> {
         }
 
         // Artists.
-        let mut spellings: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
-        let mut artist_releases: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut spellings: HashMap<String, BTreeMap<&str, usize>> = HashMap::new();
+        // Hash maps while counting (a lookup per credit and per award); the
+        // sorted map is built once at the end.
+        let mut artist_releases: HashMap<String, Vec<usize>> = HashMap::new();
         let mut release_artists = Vec::with_capacity(releases.len());
         for (ri, r) in releases.iter().enumerate() {
             let mut slugs = Vec::new();
@@ -236,6 +243,13 @@ impl<'a> Index<'a> {
             }
             release_artists.push(slugs);
         }
+        // One pass over the sorted awards keeps each artist's list newest first.
+        let mut artist_awards: HashMap<&str, Vec<AwardRef>> = HashMap::new();
+        for a in &awards {
+            for s in &release_artists[a.release] {
+                artist_awards.entry(s.as_str()).or_default().push(*a);
+            }
+        }
         let mut by_artist: BTreeMap<String, Artist> = BTreeMap::new();
         for (slug, mut rels) in artist_releases {
             let name = spellings
@@ -249,20 +263,12 @@ impl<'a> Index<'a> {
             by_artist.insert(
                 slug.clone(),
                 Artist {
+                    awards: artist_awards.remove(slug.as_str()).unwrap_or_default(),
                     slug,
                     name,
                     releases: rels,
-                    awards: Vec::new(),
                 },
             );
-        }
-        // One pass over the sorted awards keeps each artist's list newest first.
-        for a in &awards {
-            for s in &release_artists[a.release] {
-                if let Some(artist) = by_artist.get_mut(s) {
-                    artist.awards.push(*a);
-                }
-            }
         }
 
         let mut by_country: BTreeMap<String, CountryEntry> = BTreeMap::new();
