@@ -334,12 +334,13 @@ fn stat_key(opts: &BuildOptions, started: std::time::SystemTime) -> Option<Strin
         h.update(rel.as_os_str().as_encoded_bytes());
         h.update(
             format!(
-                "\0{} {} {} {}.{} {}\0",
+                "\0{} {} {} {}.{} {}.{}\0",
                 m.file_type().is_dir(),
                 m.len(),
                 m.ino(),
                 m.mtime(),
                 m.mtime_nsec(),
+                m.ctime(),
                 m.ctime_nsec()
             )
             .as_bytes(),
@@ -400,11 +401,6 @@ struct StatRecord {
 
 const STAT_MAGIC: &str = "impala-awards-stat-v1";
 
-fn stat_path(output: &Path) -> Option<PathBuf> {
-    let name = output.file_name()?.to_string_lossy();
-    Some(output.with_file_name(format!(".{name}.stat")))
-}
-
 fn read_stat_record(path: &Path) -> Option<StatRecord> {
     let text = std::fs::read_to_string(path).ok()?;
     let parts: Vec<&str> = text.split_whitespace().collect();
@@ -442,10 +438,10 @@ fn write_stat_record(path: Option<&Path>, record: Option<&StatRecord>) {
     }
 }
 
-/// The search index cache beside the output: `.<name>.search-cache`.
-fn search_cache_path(output: &Path) -> Option<PathBuf> {
+/// A hidden file beside the output: `.<name>.<what>` (`.public.search-cache`).
+fn beside_output(output: &Path, what: &str) -> Option<PathBuf> {
     let name = output.file_name()?.to_string_lossy();
-    Some(output.with_file_name(format!(".{name}.search-cache")))
+    Some(output.with_file_name(format!(".{name}.{what}")))
 }
 
 /// HTML pages among a site's files: every `index.html`, and `404.html`.
@@ -473,7 +469,7 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
     };
     let mut stat_job = Some(stat_job);
     let mut stat = None;
-    let stat_file = stat_path(&output);
+    let stat_file = beside_output(&output, "stat");
     let recorded = stat_file.as_deref().and_then(read_stat_record);
     if recorded.is_some() {
         stat = stat_job.take().and_then(|j| j.join().ok().flatten());
@@ -562,7 +558,7 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
                 report.elapsed = start.elapsed();
                 return report;
             }
-            let cache = search_cache_path(&output);
+            let cache = beside_output(&output, "search-cache");
             // Files go to the staging folder as they render; the output is
             // swapped only once every one of them is there.
             match output::Stager::begin(&output) {
