@@ -242,12 +242,17 @@ impl Job {
 
     /// Adds `key`: the rows of `awards` in `award_rows.html`.
     fn with_award_rows(
-        mut self,
+        self,
         cache: &AwardRowsHtml<'_, '_, '_>,
         key: &'static str,
         awards: &[AwardRef],
     ) -> Self {
-        match cache.html(awards) {
+        self.with_html(key, cache.html(awards))
+    }
+
+    /// Adds `key`: HTML rendered ahead, or the first error of the page.
+    fn with_html(mut self, key: &'static str, html: Result<String, Box<Diagnostic>>) -> Self {
+        match html {
             Ok(html) => self.context.insert(key, &html),
             Err(e) => self.error = self.error.or(Some(e)),
         }
@@ -278,18 +283,14 @@ impl Job {
 
     /// Adds `key`: the HTML of `template` looping over `items` as `item_key`.
     fn with_rows<T: Serialize + Sync>(
-        mut self,
+        self,
         r: RowRenderer<'_>,
         key: &'static str,
         template: &'static str,
         item_key: &'static str,
         items: &[T],
     ) -> Self {
-        match r.rows(template, item_key, items) {
-            Ok(html) => self.context.insert(key, &html),
-            Err(e) => self.error = self.error.or(Some(e)),
-        }
-        self
+        self.with_html(key, r.rows(template, item_key, items))
     }
 }
 
