@@ -199,7 +199,7 @@ impl<'t, 'd, 'i> Fields<'t, 'd, 'i> {
             self.wrong_type(key, "an array of strings", v);
             return None;
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(items.len());
         for item in items.iter() {
             match item.get_ref() {
                 DeValue::String(s) => out.push(Sp::new(s.to_string(), item.span())),

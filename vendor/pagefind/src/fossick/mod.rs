@@ -102,6 +102,14 @@ pub struct Fossicker {
     data: Option<DomParserResult>,
 }
 
+/// impala-awards patch: drops the spare capacity of a page's word map.
+fn shrink_word_map<W>(map: &mut HashMap<String, Vec<W>>) {
+    map.shrink_to_fit();
+    for positions in map.values_mut() {
+        positions.shrink_to_fit();
+    }
+}
+
 impl Fossicker {
     pub fn new_relative_to(file_path: PathBuf, root_path: PathBuf) -> Self {
         Self {
@@ -308,15 +316,19 @@ impl Fossicker {
             }
         }
 
-        let (content, word_data, anchors, word_count) = self.parse_digest(options);
+        let (content, mut word_data, anchors, word_count) = self.parse_digest(options);
         self.tidy_meta_and_filters();
 
         let data = self.data.unwrap();
 
         // Get sorted list of meta field names for consistent field IDs
         let meta_field_order: Vec<String> = data.meta.keys().cloned().collect();
-        let meta_word_data =
+        let mut meta_word_data =
             Self::parse_meta_words(&data.meta, &meta_field_order, &data.language, options);
+        // impala-awards patch: every page's word maps live until the index is
+        // built; their growth slack was most of a 100,000-record index's memory.
+        shrink_word_map(&mut word_data);
+        shrink_word_map(&mut meta_word_data);
 
         // Build URL using Option combinators for cleaner logic
         let url = self

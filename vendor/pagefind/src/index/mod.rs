@@ -52,6 +52,9 @@ struct PageProcessingResult {
     encoded_page: IntermediaryPageData,
 }
 
+/// impala-awards patch: pages processed per parallel batch in [`build_indexes`].
+const PAGE_CHUNK: usize = 8192;
+
 pub async fn build_indexes(
     mut pages: Vec<FossickedData>,
     language: String,
@@ -147,9 +150,7 @@ pub async fn build_indexes(
     let language_ref = language.clone();
 
     // Process pages in parallel - each page builds its own word map
-    let page_results: Vec<PageProcessingResult> = pages
-        .into_par_iter()
-        .map(|page| {
+    let process_page = |page: FossickedData| -> PageProcessingResult {
             let mut local_word_map: HashMap<String, PackedWord> = HashMap::new();
 
             // Meta field IDs were assigned per-page,
@@ -319,8 +320,19 @@ pub async fn build_indexes(
                 filter_entries,
                 encoded_page,
             }
-        })
-        .collect();
+    };
+
+    // impala-awards patch: pages are processed and merged a chunk at a time,
+    // in page order as before, so that the per-page word maps of every page
+    // never exist at once (they were the peak of a 100,000-record index).
+    let mut pages = pages.into_iter();
+    loop {
+    let chunk: Vec<FossickedData> = pages.by_ref().take(PAGE_CHUNK).collect();
+    if chunk.is_empty() {
+        break;
+    }
+    let page_results: Vec<PageProcessingResult> =
+        chunk.into_par_iter().map(&process_page).collect();
 
     // Merge results sequentially
     for result in page_results {
@@ -380,6 +392,7 @@ pub async fn build_indexes(
             }
         }
         fragment_hashes.insert(short_hash.to_string(), encoded_page);
+    }
     }
 
     // Sort pages within each word by page_number to maintain correct order after parallel processing
