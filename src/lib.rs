@@ -7,6 +7,7 @@ pub mod check;
 pub mod config;
 pub mod deps;
 pub mod diagnostics;
+pub mod incremental;
 pub mod index;
 pub mod iso;
 pub mod new;

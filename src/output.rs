@@ -121,6 +121,31 @@ fn built_from(out: &Path, input_key: &str) -> Option<Vec<String>> {
     header.contains(&line.as_str()).then(|| listed_paths(body))
 }
 
+/// A published site as its manifest lists it.
+pub struct Published {
+    /// The input key it was built from, if it records one.
+    pub input: Option<String>,
+    /// Each file's path and hash (blake3, hex).
+    pub files: Vec<(String, String)>,
+}
+
+/// The site published in `out`; `None` when `out` has no manifest.
+pub fn published(out: &Path) -> Option<Published> {
+    let text = fs::read_to_string(out.join(MARKER)).ok()?;
+    let (header, body) = split_header(&text);
+    let key = header
+        .iter()
+        .find_map(|l| l.strip_prefix("# input "))
+        .map(str::to_string);
+    let files = body
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(h, _)| h.len() == 64)
+        .map(|(h, p)| (p.to_string(), h.to_string()))
+        .collect();
+    Some(Published { input: key, files })
+}
+
 /// The paths of the site in `out` when its manifest says it was built from
 /// inputs whose key is `input_key` and its first level holds what the
 /// manifest lists; `None` otherwise.
@@ -372,6 +397,52 @@ impl Stager {
                 path: path.to_string(),
                 hash,
                 len: bytes.len() as u64,
+            });
+        Ok(())
+    }
+
+    /// Adds a file of the published site unchanged, for a build that renders
+    /// only what an edit touched: `hash` is its hash in the published
+    /// manifest. The buffer's copy stays when the buffer's manifest has the
+    /// same hash; otherwise the file is read from the output, checked against
+    /// `hash` (a file edited by hand there is an error: the caller renders
+    /// the whole site instead) and written to the buffer.
+    pub fn carry(&self, path: &str, hash: &str) -> Result<(), PublishError> {
+        let rel = safe_relative(path)?;
+        let dest = self.dir.join(&rel);
+        let buffered = (!self.fresh && self.old.get(path).map(String::as_str) == Some(hash))
+            .then(|| fs::symlink_metadata(&dest).ok())
+            .flatten()
+            .filter(fs::Metadata::is_file);
+        let len = match buffered {
+            Some(m) => m.len(),
+            None => {
+                let src = self.out.join(&rel);
+                let differs = || PublishError::Unsafe {
+                    path: src.clone(),
+                    why: "it differs from what the last build wrote".into(),
+                };
+                if !fs::symlink_metadata(&src).is_ok_and(|m| m.is_file()) {
+                    return Err(differs());
+                }
+                let bytes = fs::read(&src).map_err(io_err(&src))?;
+                if blake3::hash(&bytes).to_hex().as_str() != hash {
+                    return Err(differs());
+                }
+                if !self.fresh && fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_file()) {
+                    let _ = fs::remove_file(&dest);
+                }
+                write_creating_parents(&dest, &bytes)?;
+                bytes.len() as u64
+            }
+        };
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Entry {
+                path: path.to_string(),
+                hash: hash.to_string(),
+                len,
             });
         Ok(())
     }

@@ -262,21 +262,13 @@ fn hash_program_and_options(h: &mut blake3::Hasher, opts: &BuildOptions) -> Opti
     Some(())
 }
 
-/// A hash of everything a build's output depends on: this program, the
-/// options, the build date and every input file. `None` when one cannot be read.
-fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
+/// A hash of what a build's output depends on besides its records and
+/// site.toml: this program, the options, the build date, and the theme's and
+/// static folder's files (read at render time). `None` when one cannot be read.
+fn context_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
     let mut h = blake3::Hasher::new();
     hash_program_and_options(&mut h, opts)?;
     let config = checked.loaded.config.as_ref()?;
-    let mut inputs = checked.loaded.sources.paths();
-    inputs.sort();
-    for p in inputs {
-        h.update(p.to_string_lossy().as_bytes());
-        h.update(b"\0");
-        h.update(checked.loaded.sources.get(p).unwrap_or("").as_bytes());
-        h.update(b"\0");
-    }
-    // Theme overrides and static files are read at render time: hash them too.
     for dir in [&config.theme, &config.static_dir].into_iter().flatten() {
         // `static_dir = "/"` would hash the whole disk; the render refuses it.
         if !inside_site(dir) {
@@ -289,6 +281,23 @@ fn input_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
         }
     }
     Some(h.finalize().to_hex().to_string())
+}
+
+/// A hash of everything a build's output depends on: its context (see
+/// [`context_key`]) and every input file.
+fn input_key(checked: &Checked, context: &str) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(context.as_bytes());
+    h.update(b"\0");
+    let mut inputs = checked.loaded.sources.paths();
+    inputs.sort();
+    for p in inputs {
+        h.update(p.to_string_lossy().as_bytes());
+        h.update(b"\0");
+        h.update(checked.loaded.sources.get(p).unwrap_or("").as_bytes());
+        h.update(b"\0");
+    }
+    h.finalize().to_hex().to_string()
 }
 
 /// Inputs changed less than this long before a build may change again within
@@ -522,7 +531,8 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
         } else if let Some(d) = output_in_copied_folder(&output, &opts.root, &checked) {
             report.diags.push(d);
         } else {
-            let key = input_key(&checked, opts);
+            let context = context_key(&checked, opts);
+            let key = context.as_deref().map(|c| input_key(&checked, c));
             crate::timings::mark("input key");
             // Only a build that reports nothing may be skipped by its stats
             // next time: a skipped build prints no diagnostics.
@@ -559,44 +569,24 @@ pub fn build(opts: &BuildOptions) -> BuildReport {
                 return report;
             }
             let cache = beside_output(&output, "search-cache");
-            // Files go to the staging folder as they render; the output is
-            // swapped only once every one of them is there.
-            match output::Stager::begin(&output) {
-                Err(e) => report.diags.push(
-                    Diagnostic::error("output", e.to_string())
-                        .note("the previous output was left as it was"),
-                ),
-                Ok(stager) => {
-                    match render_into(
-                        &checked,
-                        &opts.root,
-                        opts.base_url.as_deref(),
-                        cache.as_deref(),
-                        &stager,
-                        None,
-                    ) {
-                        Ok(paths) => {
-                            crate::timings::mark("rendered and written");
-                            report.pages = count_pages(&paths);
-                            report.files = paths.len();
-                            match stager.finish(keys) {
-                                Ok(stats) => {
-                                    write_stat_record(stat_file.as_deref(), record.as_ref());
-                                    report.publish = Some(stats);
-                                    crate::timings::mark("published");
-                                }
-                                Err(e) => report.diags.push(
-                                    Diagnostic::error("output", e.to_string())
-                                        .note("the previous output was left as it was"),
-                                ),
-                            }
-                        }
-                        Err(ds) => {
-                            stager.abort();
-                            report.diags.extend(ds);
-                        }
-                    }
+            let deps_file = beside_output(&output, "deps");
+            match crate::incremental::publish(
+                &checked,
+                opts,
+                &output,
+                cache.as_deref(),
+                deps_file.as_deref(),
+                context.as_deref(),
+                keys,
+            ) {
+                Ok((paths, stats)) => {
+                    report.pages = count_pages(&paths);
+                    report.files = paths.len();
+                    write_stat_record(stat_file.as_deref(), record.as_ref());
+                    report.publish = Some(stats);
+                    crate::timings::mark("published");
                 }
+                Err(ds) => report.diags.extend(ds),
             }
         }
     }

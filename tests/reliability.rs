@@ -846,6 +846,155 @@ fn removed_records_remove_their_pages() {
     assert!(broken.is_empty(), "{broken:#?}");
 }
 
+// ---------------------------------------------------------------- incremental builds
+
+/// What a build prints (with `IMPALA_TIMINGS`) when it rendered only the
+/// files an edit touched and carried the others over (src/incremental.rs).
+const PARTIAL: &str = "unchanged files carried";
+
+/// A fresh full build of `fx`'s tree, in a folder of its own.
+fn full_build_of(fx: &Fx) -> BTreeMap<String, Entry> {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let out = dir.path().join("public");
+    build(fx.root(), &out, &[]).ok();
+    snapshot(&out)
+}
+
+const HAMARA: &str = "content/releases/jaakide/jaakide-hamara.toml";
+
+/// Replaces `from` by `to` in the site file `rel`.
+fn edit(fx: &Fx, rel: &str, from: &str, to: &str) {
+    let text = std::fs::read_to_string(fx.root().join(rel)).expect("read the record");
+    assert!(text.contains(from), "{rel} has no {from:?}:\n{text}");
+    fx.site.write(rel, text.replacen(from, to, 1));
+}
+
+#[test]
+fn an_edited_release_renders_only_what_it_touches_and_publishes_what_a_full_build_does() {
+    let fx = Fx::valid();
+    let first = timed_build(&fx);
+    assert!(!first.stderr.contains(PARTIAL), "{first:?}");
+    let edits: [(&str, &str, &str); 4] = [
+        // Units: its page, its label's, tier, year and country lists.
+        (
+            "units",
+            "units = 20_000\nshipments = { FI = 11_000",
+            "units = 21_500\nshipments = { FI = 12_500",
+        ),
+        // The title: every list showing it, and the search index.
+        (
+            "title",
+            "title = \"Hämärä\"",
+            "title = \"Hämärä (Remaster)\"",
+        ),
+        // Shipments to one more country, whose page exists already.
+        (
+            "shipments",
+            "units = 21_500\nshipments = { FI = 12_500, DE = 6_000, SE = 3_000 }",
+            "units = 22_700\nshipments = { FI = 12_500, DE = 6_000, SE = 3_000, NO = 1_200 }",
+        ),
+        // An upgrade: a second award, listed in another tier and year.
+        (
+            "upgrade",
+            "source = \"https://nordlicht.example/presse/hamara-silber\"",
+            "source = \"https://nordlicht.example/presse/hamara-silber\"\n\n\
+             [[awards]]\ntier = \"gold\"\ndate = 2021-03-01\nunits = 80_000",
+        ),
+    ];
+    for (what, from, to) in edits {
+        edit(&fx, HAMARA, from, to);
+        let b = timed_build(&fx);
+        assert!(b.stderr.contains(PARTIAL), "{what}: not incremental\n{b:?}");
+        let (written, unchanged, _) = b.counts();
+        assert!(written > 0 && unchanged > written, "{what}: {b:?}");
+        assert_same_tree(&full_build_of(&fx), &snapshot(&fx.out()), what);
+    }
+    assert!(html::page(&fx.out(), "releases/jaakide-hamara/").contains("Hämärä (Remaster)"));
+    assert!(html::page(&fx.out(), "tiers/gold/").contains("Hämärä (Remaster)"));
+}
+
+#[test]
+fn edits_the_rules_cannot_vouch_for_render_the_whole_site() {
+    let fx = Fx::valid();
+    fx.build(&[]).ok();
+    let label = "content/labels/polar-sound.toml";
+    let cases: [(&str, &str, &str, &str); 4] = [
+        (
+            "a label",
+            label,
+            "name = \"Polar Sound\"",
+            "name = \"Polar Sounds\"",
+        ),
+        (
+            "site.toml",
+            "site.toml",
+            "data_licence = \"CC BY 4.0\"",
+            "data_licence = \"CC0\"",
+        ),
+        (
+            "a static file",
+            "static/favicon.svg",
+            "<svg",
+            "<svg data-edited=\"1\"",
+        ),
+        (
+            "a page",
+            "content/pages/about.md",
+            "test fixture",
+            "test fixture, edited",
+        ),
+    ];
+    for (i, (what, rel, from, to)) in cases.into_iter().enumerate() {
+        // Each after an incremental build, so that one stands to be reused.
+        edit(
+            &fx,
+            HAMARA,
+            &format!("units = 2{i}_000\nshipments = {{ FI = 1{}_000", i + 1),
+            &format!("units = 2{}_000\nshipments = {{ FI = 1{}_000", i + 1, i + 2),
+        );
+        assert!(timed_build(&fx).stderr.contains(PARTIAL), "{what}");
+        edit(&fx, rel, from, to);
+        let b = timed_build(&fx);
+        assert!(
+            !b.stderr.contains(PARTIAL),
+            "{what}: rendered in part\n{b:?}"
+        );
+        assert_same_tree(&full_build_of(&fx), &snapshot(&fx.out()), what);
+    }
+    // A new record adds pages no rule lists.
+    let text = std::fs::read_to_string(fx.root().join(HAMARA)).unwrap();
+    fx.site.write(
+        "content/releases/jaakide/jaakide-talvi.toml",
+        text.replace("Hämärä", "Talvi"),
+    );
+    let b = timed_build(&fx);
+    assert!(!b.stderr.contains(PARTIAL), "a new record: {b:?}");
+    assert_same_tree(&full_build_of(&fx), &snapshot(&fx.out()), "a new record");
+}
+
+#[test]
+fn a_published_file_changed_by_hand_is_put_right_by_an_incremental_build() {
+    let fx = Fx::valid();
+    fx.build(&[]).ok();
+    // A page the edit below does not touch, and the site's stylesheet.
+    for rel in ["releases/zoe-brandt-uberall/index.html", "assets/style.css"] {
+        std::fs::write(fx.out().join(rel), "changed by hand").unwrap();
+    }
+    edit(
+        &fx,
+        HAMARA,
+        "units = 20_000\nshipments = { FI = 11_000",
+        "units = 20_500\nshipments = { FI = 11_500",
+    );
+    let b = timed_build(&fx);
+    assert!(!b.stderr.contains(PARTIAL), "{b:?}");
+    assert_same_tree(
+        &full_build_of(&fx),
+        &snapshot(&fx.out()),
+        "after a hand edit",
+    );
+}
+
 // ---------------------------------------------------------------- hostile input
 
 fn hostile_fixture() -> PathBuf {

@@ -1,0 +1,193 @@
+//! Publishing a build, rendering only what an edit touched when that can be
+//! told.
+//!
+//! Each good build keeps beside its output (`.<name>.deps`) the
+//! [`deps::Summary`] of the records it was built from, with the keys of its
+//! context (program, options, build date, theme and static files) and of its
+//! output. The next build, when its context is the same and the output is still
+//! the one summarised, asks [`deps::plan`] (the rules `serve` uses) what the
+//! edit touches: with an answer, it renders only those files and carries every
+//! other file of the published site over unchanged. Anything the rules cannot
+//! vouch for (a label, page or site.toml edit, a record added or removed, a
+//! page appearing or going) renders the whole site, as does anything
+//! unexpected on the way (a published file that differs from its manifest).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::deps::{self, Plan, Scope, Summary};
+use crate::diagnostics::Diagnostic;
+use crate::output::{self, Keys, PublishError, PublishStats, Stager};
+use crate::site::{BuildOptions, Checked, render_into};
+
+/// What a build leaves for the next one to render incrementally.
+#[derive(Serialize, Deserialize)]
+struct Record {
+    magic: String,
+    /// The build's context key.
+    context: String,
+    /// The input key of the site it published.
+    output: String,
+    summary: Summary,
+}
+
+const MAGIC: &str = "impala-awards-deps-v1";
+
+fn read_record(path: &Path) -> Option<Record> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice::<Record>(&bytes)
+        .ok()
+        .filter(|r| r.magic == MAGIC)
+}
+
+/// Writes the record, or removes a stale one; a failure only costs the next
+/// build its shortcut.
+fn write_record(
+    path: Option<&Path>,
+    context: Option<&str>,
+    keys: Keys<'_>,
+    summary: Option<Summary>,
+) {
+    let Some(path) = path else { return };
+    let tmp = path.with_extension("tmp");
+    let written = match (context, keys.input, summary) {
+        (Some(context), Some(output), Some(summary)) => {
+            let record = Record {
+                magic: MAGIC.into(),
+                context: context.into(),
+                output: output.into(),
+                summary,
+            };
+            serde_json::to_vec(&record)
+                .ok()
+                .is_some_and(|bytes| std::fs::write(&tmp, bytes).is_ok())
+                && std::fs::rename(&tmp, path).is_ok()
+        }
+        _ => false,
+    };
+    if !written {
+        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn output_error(e: PublishError) -> Diagnostic {
+    Diagnostic::error("output", e.to_string()).note("the previous output was left as it was")
+}
+
+/// The files of a published site and how the publish went.
+pub type Published = (Vec<String>, PublishStats);
+
+/// Renders `checked` into `output` and publishes it: only the files an edit
+/// touched when the record in `deps_file` allows it, else every file.
+/// `context` is the build's context key (`None`: no incremental build, no
+/// record). Returns the site's file paths, sorted.
+pub fn publish(
+    checked: &Checked,
+    opts: &BuildOptions,
+    output: &Path,
+    search_cache: Option<&Path>,
+    deps_file: Option<&Path>,
+    context: Option<&str>,
+    keys: Keys<'_>,
+) -> Result<Published, Vec<Diagnostic>> {
+    let old = deps_file
+        .and_then(read_record)
+        .filter(|r| Some(r.context.as_str()) == context);
+    let published = old.as_ref().and_then(|old| {
+        let site = output::published(output)?;
+        (site.input.as_deref() == Some(old.output.as_str())).then_some(site.files)
+    });
+    let mut summary = None;
+    if let (Some(old), Some(files)) = (&old, &published) {
+        summary = Summary::of(checked);
+        crate::timings::mark("summary");
+        let plan = summary
+            .as_ref()
+            .map(|new| deps::plan(&old.summary, new, &BTreeSet::new()));
+        if let Some(Plan::Partial(scope)) = plan
+            && let Some(done) = partial(checked, opts, output, search_cache, &scope, files, keys)
+        {
+            if done.is_ok() {
+                write_record(deps_file, context, keys, summary);
+            }
+            return done;
+        }
+    }
+    // Files go to the staging folder as they render; the output is swapped
+    // only once every one of them is there.
+    let stager = Stager::begin(output).map_err(|e| vec![output_error(e)])?;
+    let base_url = opts.base_url.as_deref();
+    let paths = match render_into(checked, &opts.root, base_url, search_cache, &stager, None) {
+        Ok(paths) => paths,
+        Err(ds) => {
+            stager.abort();
+            return Err(ds);
+        }
+    };
+    crate::timings::mark("rendered and written");
+    // The record for the next build is made after the render, not beside it
+    // (at 100,000 releases the summary is 170 MB, which the render's peak
+    // need not carry), while the output is swapped in. Should the swap fail,
+    // the record names a site that is not the published one: unused.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let summary = summary.or_else(|| Summary::of(checked));
+            write_record(deps_file, context, keys, summary);
+            crate::timings::mark("summary written");
+        });
+        stager.finish(keys)
+    })
+    .map(|stats| (paths, stats))
+    .map_err(|e| vec![output_error(e)])
+}
+
+/// Renders the files `scope` accepts and carries the other files of the
+/// published site (`files`: path and hash) over. `None` when a published file
+/// cannot be carried: the caller renders everything.
+fn partial(
+    checked: &Checked,
+    opts: &BuildOptions,
+    output: &Path,
+    search_cache: Option<&Path>,
+    scope: &Scope,
+    files: &[(String, String)],
+    keys: Keys<'_>,
+) -> Option<Result<Published, Vec<Diagnostic>>> {
+    let stager = Stager::begin(output).ok()?;
+    let only = |p: &str| scope.accepts(p);
+    let base_url = opts.base_url.as_deref();
+    let rendered = match render_into(
+        checked,
+        &opts.root,
+        base_url,
+        search_cache,
+        &stager,
+        Some(&only),
+    ) {
+        Ok(paths) => paths,
+        Err(ds) => {
+            stager.abort();
+            return Some(Err(ds));
+        }
+    };
+    crate::timings::mark("partial render");
+    let carried: Vec<&(String, String)> = files.iter().filter(|(p, _)| !only(p)).collect();
+    if !carried.par_iter().all(|(p, h)| stager.carry(p, h).is_ok()) {
+        stager.abort();
+        return None;
+    }
+    crate::timings::mark("unchanged files carried");
+    let mut paths = rendered;
+    paths.extend(carried.iter().map(|(p, _)| p.clone()));
+    paths.sort_unstable();
+    Some(
+        stager
+            .finish(keys)
+            .map(|stats| (paths, stats))
+            .map_err(|e| vec![output_error(e)]),
+    )
+}
