@@ -158,6 +158,9 @@ fn finish(
     .map_err(|e| vec![output_error(e)])
 }
 
+/// A site in its buffer, not yet swapped in, and its paths.
+type Staged = (Stager, Vec<String>);
+
 /// Renders the files `scope` accepts and carries the other files of the
 /// published site (`files`: path and hash) over; returns the staged site and
 /// its paths, sorted. `None` when a published file cannot be carried: the
@@ -169,7 +172,7 @@ fn partial(
     search_cache: Option<&Path>,
     scope: &Scope,
     files: &[(String, String)],
-) -> Option<Result<(Stager, Vec<String>), Vec<Diagnostic>>> {
+) -> Option<Result<Staged, Vec<Diagnostic>>> {
     let stager = Stager::begin(output).ok()?;
     let only = |p: &str| scope.accepts(p);
     let base_url = opts.base_url.as_deref();
