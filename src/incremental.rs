@@ -134,6 +134,7 @@ pub fn publish(
     // releases it is 170 MB, which the render's peak need not carry.
     finish(stager, paths, keys, || {
         let summary = summary.or_else(|| Summary::of(checked));
+        crate::timings::mark("summary of the build");
         write_record(deps_file, context, keys, summary);
     })
 }
