@@ -52,26 +52,17 @@ fn write_record(
     summary: Option<Summary>,
 ) {
     let Some(path) = path else { return };
-    let tmp = path.with_extension("tmp");
-    let written = match (context, keys.input, summary) {
-        (Some(context), Some(output), Some(summary)) => {
-            let record = Record {
-                magic: MAGIC.into(),
-                context: context.into(),
-                output: output.into(),
-                summary,
-            };
-            serde_json::to_vec(&record)
-                .ok()
-                .is_some_and(|bytes| std::fs::write(&tmp, bytes).is_ok())
-                && std::fs::rename(&tmp, path).is_ok()
-        }
-        _ => false,
+    let bytes = match (context, keys.input, summary) {
+        (Some(context), Some(output), Some(summary)) => serde_json::to_vec(&Record {
+            magic: MAGIC.into(),
+            context: context.into(),
+            output: output.into(),
+            summary,
+        })
+        .ok(),
+        _ => None,
     };
-    if !written {
-        let _ = std::fs::remove_file(&tmp);
-        let _ = std::fs::remove_file(path);
-    }
+    crate::site::write_or_remove(path, bytes.as_deref());
 }
 
 fn output_error(e: PublishError) -> Diagnostic {

@@ -49,11 +49,15 @@ fn read_manifest(out: &Path) -> Manifest {
     let Ok(text) = fs::read_to_string(out.join(MARKER)) else {
         return Manifest::new();
     };
+    manifest_files(&text).collect()
+}
+
+/// The `(path, hash)` of each file line of a manifest's text.
+fn manifest_files(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
     text.lines()
         .filter_map(|l| l.split_once(' '))
         .filter(|(h, _)| h.len() == 64)
         .map(|(h, p)| (p.to_string(), h.to_string()))
-        .collect()
 }
 
 /// One file of a publish.
@@ -137,13 +141,10 @@ pub fn published(out: &Path) -> Option<Published> {
         .iter()
         .find_map(|l| l.strip_prefix("# input "))
         .map(str::to_string);
-    let files = body
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter(|(h, _)| h.len() == 64)
-        .map(|(h, p)| (p.to_string(), h.to_string()))
-        .collect();
-    Some(Published { input: key, files })
+    Some(Published {
+        input: key,
+        files: manifest_files(body).collect(),
+    })
 }
 
 /// The paths of the site in `out` when its manifest says it was built from
@@ -390,15 +391,20 @@ impl Stager {
             }
             write_creating_parents(&dest, bytes)?;
         }
+        self.listed(path, hash, bytes.len() as u64);
+        Ok(())
+    }
+
+    /// Lists a file the buffer now holds in the new site's manifest.
+    fn listed(&self, path: &str, hash: String, len: u64) {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Entry {
                 path: path.to_string(),
                 hash,
-                len: bytes.len() as u64,
+                len,
             });
-        Ok(())
     }
 
     /// Adds a file of the published site unchanged, for a build that renders
@@ -436,14 +442,7 @@ impl Stager {
                 bytes.len() as u64
             }
         };
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Entry {
-                path: path.to_string(),
-                hash: hash.to_string(),
-                len,
-            });
+        self.listed(path, hash.to_string(), len);
         Ok(())
     }
 

@@ -429,21 +429,26 @@ fn read_stat_record(path: &Path) -> Option<StatRecord> {
 /// build its shortcut.
 fn write_stat_record(path: Option<&Path>, record: Option<&StatRecord>) {
     let Some(path) = path else { return };
-    match record {
-        Some(r) => {
-            let text = format!(
-                "{STAT_MAGIC} {} {} {} {} {}\n",
-                r.stat, r.input, r.releases, r.awards, r.labels
-            );
-            let tmp = path.with_extension("tmp");
-            if std::fs::write(&tmp, text).is_err() || std::fs::rename(&tmp, path).is_err() {
-                let _ = std::fs::remove_file(&tmp);
-                let _ = std::fs::remove_file(path);
-            }
-        }
-        None => {
-            let _ = std::fs::remove_file(path);
-        }
+    let text = record.map(|r| {
+        format!(
+            "{STAT_MAGIC} {} {} {} {} {}\n",
+            r.stat, r.input, r.releases, r.awards, r.labels
+        )
+    });
+    write_or_remove(path, text.as_ref().map(String::as_bytes));
+}
+
+/// Replaces the file at `path` with `bytes` at once (through a temporary file
+/// beside it), or removes it when `bytes` is `None` or cannot be written: for
+/// the records a build keeps for the next one, which a failure only costs
+/// their shortcut.
+pub(crate) fn write_or_remove(path: &Path, bytes: Option<&[u8]>) {
+    let tmp = path.with_extension("tmp");
+    let written = bytes
+        .is_some_and(|b| std::fs::write(&tmp, b).is_ok() && std::fs::rename(&tmp, path).is_ok());
+    if !written {
+        let _ = std::fs::remove_file(&tmp);
+        let _ = std::fs::remove_file(path);
     }
 }
 
