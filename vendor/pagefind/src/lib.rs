@@ -13,7 +13,7 @@ pub use service::api;
 use wax::walk::Entry;
 use wax::Glob;
 
-use crate::index::build_indexes;
+use crate::index::{build_indexes, IndexPage};
 
 mod fossick;
 mod fragments;
@@ -39,6 +39,11 @@ struct SearchState {
     page_positions: HashMap<String, usize>,
     /// impala-awards patch: `build_indexes` may move the pages out (see `into_files`).
     consume_pages: bool,
+    /// impala-awards patch: custom records added after every fossicked page,
+    /// fossicked only when `build_indexes` processes them (see `defer_batch`).
+    deferred: Vec<Fossicker>,
+    /// Position of each URL in `deferred`.
+    deferred_positions: HashMap<String, usize>,
     built_indexes: Vec<PagefindIndexes>,
 }
 
@@ -49,6 +54,8 @@ impl SearchState {
             fossicked_pages: vec![],
             page_positions: HashMap::new(),
             consume_pages: false,
+            deferred: vec![],
+            deferred_positions: HashMap::new(),
             built_indexes: vec![],
         }
     }
@@ -78,6 +85,7 @@ impl SearchState {
 
     /// Fossick files in parallel using rayon
     pub fn fossick_many(&mut self, dir: PathBuf, glob: String) -> Result<usize> {
+        self.fossick_deferred()?;
         let files = self.walk_for_files(dir.clone(), glob)?;
         let log = &self.options.logger;
 
@@ -127,6 +135,7 @@ impl SearchState {
     }
 
     pub fn fossick_one(&mut self, file: Fossicker) -> Result<FossickedData> {
+        self.fossick_deferred()?;
         let result = file.fossick_sync(&self.options);
         if let Some(result) = result.as_ref().ok() {
             self.add_fossicked(result.clone());
@@ -148,6 +157,7 @@ impl SearchState {
     /// impala-awards patch: fossicks many files in parallel (rayon) and stores
     /// them in order; returns how many were added.
     pub fn fossick_batch(&mut self, files: Vec<Fossicker>) -> Result<usize> {
+        self.fossick_deferred()?;
         let results: Vec<FossickedData> = files
             .into_par_iter()
             .map(|f| f.fossick_sync(&self.options))
@@ -159,7 +169,44 @@ impl SearchState {
         Ok(n)
     }
 
+    /// impala-awards patch: stores custom records (fossickers holding their
+    /// data) to be fossicked a chunk at a time while the index is built, so
+    /// that the word maps of every record never exist at once (they were a
+    /// third of a 100,000-record build's peak memory). A record with the URL
+    /// of one stored before replaces it. Unlike a fossicked page, a deferred
+    /// record is indexed even when its content has no word. Returns how many
+    /// records were given.
+    pub fn defer_batch(&mut self, files: Vec<Fossicker>) -> usize {
+        let n = files.len();
+        for file in files {
+            let url = file.page_url().unwrap_or_default().to_string();
+            if let Some(&existing) = self.deferred_positions.get(&url) {
+                self.deferred[existing] = file;
+            } else {
+                self.deferred_positions.insert(url, self.deferred.len());
+                self.deferred.push(file);
+            }
+        }
+        n
+    }
+
+    /// impala-awards patch: fossicks the deferred records now (before a page
+    /// is added the eager way, or for an index that keeps its pages), so that
+    /// pages stay in the order they were added.
+    fn fossick_deferred(&mut self) -> Result<()> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        self.deferred_positions.clear();
+        let files = std::mem::take(&mut self.deferred);
+        self.fossick_batch(files)?;
+        Ok(())
+    }
+
     pub async fn build_indexes(&mut self) -> Result<()> {
+        if !self.consume_pages || !self.fossicked_pages.is_empty() {
+            self.fossick_deferred()?;
+        }
         let log = &self.options.logger;
 
         let used_custom_body = self.fossicked_pages.iter().any(|page| page.has_custom_body);
@@ -195,22 +242,31 @@ impl SearchState {
 
         // impala-awards patch: a state built only once gives its pages to the
         // index instead of cloning them (half the peak memory of a large index).
-        let pages: Box<dyn Iterator<Item = FossickedData>> = if self.consume_pages {
+        let pages: Box<dyn Iterator<Item = IndexPage>> = if self.consume_pages {
             self.page_positions.clear();
-            Box::new(std::mem::take(&mut self.fossicked_pages).into_iter())
+            self.deferred_positions.clear();
+            Box::new(
+                std::mem::take(&mut self.fossicked_pages)
+                    .into_iter()
+                    .map(IndexPage::Fossicked)
+                    .chain(std::mem::take(&mut self.deferred).into_iter().map(IndexPage::Deferred)),
+            )
         } else {
-            Box::new(self.fossicked_pages.iter().cloned())
+            Box::new(self.fossicked_pages.iter().cloned().map(IndexPage::Fossicked))
         };
-        let pages_with_data = pages.filter(|d| {
+        let pages_with_data = pages.filter(|p| {
+            let IndexPage::Fossicked(d) = p else {
+                return true;
+            };
             if used_custom_body && !d.has_custom_body && !d.force_inclusion {
                 return false;
             }
             !d.word_data.is_empty()
         });
 
-        let mut language_map: HashMap<String, Vec<fossick::FossickedData>> = HashMap::new();
+        let mut language_map: HashMap<String, Vec<IndexPage>> = HashMap::new();
         for page in pages_with_data {
-            let language = page.language.clone();
+            let language = page.language().to_string();
             if let Some(lang_pages) = language_map.get_mut(&language) {
                 lang_pages.push(page);
             } else {
@@ -260,7 +316,7 @@ impl SearchState {
                     unknown_pages
                         .iter()
                         .map(|p| {
-                            format!("  * {:?} has no html lang attribute", p.fragment.data.url)
+                            format!("  * {:?} has no html lang attribute", p.url())
                         })
                         .collect::<Vec<_>>()
                         .join("\n"),

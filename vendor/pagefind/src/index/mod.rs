@@ -3,7 +3,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    fossick::{FossickedData, FossickedWord, MetaFossickedWord},
+    fossick::{FossickedData, FossickedWord, Fossicker, MetaFossickedWord},
     index::index_metadata::MetaFilter,
     utils::full_hash,
     SearchOptions,
@@ -55,8 +55,58 @@ struct PageProcessingResult {
 /// impala-awards patch: pages processed per parallel batch in [`build_indexes`].
 const PAGE_CHUNK: usize = 8192;
 
+/// impala-awards patch: a page to index: fossicked already, or a custom
+/// record (see `SearchState::defer_batch`) fossicked when its chunk is processed.
+pub enum IndexPage {
+    Fossicked(FossickedData),
+    Deferred(Fossicker),
+}
+
+static NO_STRINGS: BTreeMap<String, String> = BTreeMap::new();
+
+impl IndexPage {
+    pub fn language(&self) -> &str {
+        match self {
+            IndexPage::Fossicked(d) => &d.language,
+            IndexPage::Deferred(f) => f.data().map_or("unknown", |d| d.language.as_str()),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            IndexPage::Fossicked(d) => &d.fragment.data.url,
+            IndexPage::Deferred(f) => f.page_url().unwrap_or_default(),
+        }
+    }
+
+    /// The sort values: a fossicked page has those of its data.
+    fn sort(&self) -> &BTreeMap<String, String> {
+        match self {
+            IndexPage::Fossicked(d) => &d.sort,
+            IndexPage::Deferred(f) => f.data().map_or(&NO_STRINGS, |d| &d.sort),
+        }
+    }
+
+    /// The meta fields: a fossicked page has those of its data (tidied values, same keys).
+    fn meta(&self) -> &BTreeMap<String, String> {
+        match self {
+            IndexPage::Fossicked(d) => &d.fragment.data.meta,
+            IndexPage::Deferred(f) => f.data().map_or(&NO_STRINGS, |d| &d.meta),
+        }
+    }
+
+    fn fossicked(self, page_number: usize, options: &SearchOptions) -> Result<FossickedData> {
+        let mut page = match self {
+            IndexPage::Fossicked(d) => d,
+            IndexPage::Deferred(f) => f.fossick_sync(options)?,
+        };
+        page.fragment.page_number = page_number;
+        Ok(page)
+    }
+}
+
 pub async fn build_indexes(
-    mut pages: Vec<FossickedData>,
+    pages: Vec<IndexPage>,
     language: String,
     options: &SearchOptions,
 ) -> Result<PagefindIndexes> {
@@ -82,14 +132,10 @@ pub async fn build_indexes(
     let mut fragment_hashes: HashMap<String, IntermediaryPageData> = HashMap::new();
     let mut fragments: Vec<(usize, (String, IntermediaryPageData))> = Vec::new();
 
-    for (page_number, page) in pages.iter_mut().enumerate() {
-        page.fragment.page_number = page_number;
-    }
-
     // Get all possible sort keys
     let mut sorts: Vec<_> = pages
         .iter()
-        .flat_map(|page| page.sort.keys().cloned())
+        .flat_map(|page| page.sort().keys().cloned())
         .collect();
     sorts.sort_unstable();
     sorts.dedup();
@@ -97,7 +143,7 @@ pub async fn build_indexes(
     // Determine the best sorting parser that fits all available values for each given key
     let mut sort_types: BTreeMap<String, SortType> = BTreeMap::new();
     for sort in sorts.iter() {
-        let mut sort_values = pages.iter().flat_map(|page| page.sort.get(sort));
+        let mut sort_values = pages.iter().flat_map(|page| page.sort().get(sort));
         sort_types.insert(
             sort.clone(),
             if sort_values.all(|v| parse_int_sort(v).is_some() || parse_float_sort(v).is_some()) {
@@ -111,11 +157,8 @@ pub async fn build_indexes(
     for (sort_key, sort_type) in sort_types {
         let mut page_values: Vec<_> = pages
             .iter()
-            .flat_map(|page| {
-                page.sort
-                    .get(&sort_key)
-                    .map(|v| (v, page.fragment.page_number))
-            })
+            .enumerate()
+            .flat_map(|(page_number, page)| page.sort().get(&sort_key).map(|v| (v, page_number)))
             .collect();
         options.logger.v_info(format!(
             "Prebuilding sort order for {sort_key}, processed as type: {sort_type:#?}"
@@ -141,7 +184,7 @@ pub async fn build_indexes(
 
     let mut meta_fields_set: BTreeSet<String> = BTreeSet::new();
     for page in pages.iter() {
-        meta_fields_set.extend(page.fragment.data.meta.keys().cloned());
+        meta_fields_set.extend(page.meta().keys().cloned());
     }
     meta.meta_fields = meta_fields_set.into_iter().collect();
 
@@ -325,14 +368,17 @@ pub async fn build_indexes(
     // impala-awards patch: pages are processed and merged a chunk at a time,
     // in page order as before, so that the per-page word maps of every page
     // never exist at once (they were the peak of a 100,000-record index).
-    let mut pages = pages.into_iter();
+    // Deferred records are fossicked here, a chunk at a time, in parallel.
+    let mut pages = pages.into_iter().enumerate();
     loop {
-    let chunk: Vec<FossickedData> = pages.by_ref().take(PAGE_CHUNK).collect();
+    let chunk: Vec<(usize, IndexPage)> = pages.by_ref().take(PAGE_CHUNK).collect();
     if chunk.is_empty() {
         break;
     }
-    let page_results: Vec<PageProcessingResult> =
-        chunk.into_par_iter().map(&process_page).collect();
+    let page_results: Vec<PageProcessingResult> = chunk
+        .into_par_iter()
+        .map(|(page_number, page)| page.fossicked(page_number, options).map(&process_page))
+        .collect::<Result<_>>()?;
 
     // Merge results sequentially
     for result in page_results {

@@ -220,10 +220,8 @@ impl PagefindIndex {
                 Fossicker::new_with_data(r.url, data)
             })
             .collect();
-        let state = Arc::clone(&self.search_index);
-        tokio::task::spawn_blocking(move || state.blocking_lock().fossick_batch(files))
-            .await
-            .map_err(|e| anyhow::anyhow!("Task join error: {e}"))?
+        // impala-awards patch: fossicked while the index is built (see `defer_batch`).
+        Ok(self.search_index.lock().await.defer_batch(files))
     }
 
     pub async fn add_directory(&mut self, path: String, glob: Option<String>) -> Result<usize> {
