@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::fossick::splitting::{
+    IndexableWord,
     get_dotted_tails, get_indexable_bigrams, get_indexable_cross_bigram, get_indexable_words,
 };
 use crate::fragments::{PageAnchorData, PageFragment, PageFragmentData};
@@ -108,6 +109,46 @@ fn shrink_word_map<W>(map: &mut HashMap<String, Vec<W>>) {
     for positions in map.values_mut() {
         positions.shrink_to_fit();
     }
+}
+
+/// impala-awards patch: most words of an index recur on many pages (names,
+/// tiers, years, countries), and splitting, normalising and stemming one was
+/// a fifth of indexing. Each thread remembers the words of the last
+/// `MEMO_WORDS` it split, per language and included characters; the result
+/// is the same as splitting again.
+const MEMO_WORDS: usize = 1 << 16;
+
+type WordMemo = (String, Vec<char>, [HashMap<String, Vec<IndexableWord>>; 2]);
+
+fn memo_words(
+    with_tails: bool,
+    word: &str,
+    language: &str,
+    options: &SearchOptions,
+    split: impl FnOnce() -> Vec<IndexableWord>,
+) -> Vec<IndexableWord> {
+    thread_local! {
+        static MEMO: std::cell::RefCell<WordMemo> = Default::default();
+    }
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        let (lang, chars, words) = &mut *memo;
+        if lang != language || chars.as_slice() != options.include_characters.as_slice() {
+            *lang = language.to_string();
+            *chars = options.include_characters.clone();
+            words.iter_mut().for_each(HashMap::clear);
+        }
+        let words = &mut words[usize::from(with_tails)];
+        if let Some(found) = words.get(word) {
+            return found.clone();
+        }
+        let split = split();
+        if words.len() >= MEMO_WORDS {
+            words.clear();
+        }
+        words.insert(word.to_string(), split.clone());
+        split
+    })
 }
 
 impl Fossicker {
@@ -529,15 +570,18 @@ impl Fossicker {
 
             let word_weight = *weight_stack.last().unwrap_or(&1);
 
-            let mut indexable_words =
-                get_indexable_words(&base_word, stemmer.as_ref(), &options.include_characters);
-            let dotted_tails = get_dotted_tails(
-                &base_word,
-                stemmer.as_ref(),
-                &options.include_characters,
-                &indexable_words,
-            );
-            indexable_words.extend(dotted_tails);
+            let mut indexable_words = memo_words(true, &base_word, &data.language, options, || {
+                let mut words =
+                    get_indexable_words(&base_word, stemmer.as_ref(), &options.include_characters);
+                let dotted_tails = get_dotted_tails(
+                    &base_word,
+                    stemmer.as_ref(),
+                    &options.include_characters,
+                    &words,
+                );
+                words.extend(dotted_tails);
+                words
+            });
             let mut cross_bigram = None;
             if segmented {
                 let bigrams =
@@ -668,8 +712,9 @@ impl Fossicker {
         for (field_id, field_name) in field_order.iter().enumerate() {
             if let Some(field_value) = meta.get(field_name) {
                 for (word_idx, word) in field_value.split_whitespace().enumerate() {
-                    let indexable_words =
-                        get_indexable_words(word, stemmer.as_ref(), &options.include_characters);
+                    let indexable_words = memo_words(false, word, language, options, || {
+                        get_indexable_words(word, stemmer.as_ref(), &options.include_characters)
+                    });
 
                     for indexable in indexable_words {
                         let entry = MetaFossickedWord {
