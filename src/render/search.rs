@@ -422,7 +422,7 @@ pub fn bundle(records: Vec<SearchRecord>) -> Result<Vec<OutFile>, Box<Diagnostic
         pf.add_custom_records(batch)
             .await
             .map_err(|e| search_error("records", e))?;
-        crate::timings::mark("search: records indexed");
+        crate::timings::mark("search: records given to Pagefind");
         pf.into_files().await.map_err(|e| search_error("output", e))
     })?;
     let mut out: Vec<OutFile> = files
@@ -452,7 +452,10 @@ fn cache_key(records: &[SearchRecord]) -> String {
     // Every setting `bundle` passes to pagefind belongs in the key.
     h.update(INDEX_LANGUAGE.as_bytes());
     h.update(&MAX_FRAGMENT_FILES.to_le_bytes());
-    h.update(&serde_json::to_vec(records).unwrap_or_default());
+    // Streamed into the hash: at 100,000 releases the JSON is 200 MB.
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut h);
+    let _ = serde_json::to_writer(&mut w, records);
+    drop(w);
     h.finalize().to_hex().to_string()
 }
 
@@ -493,14 +496,19 @@ fn read_cache(path: &std::path::Path, key: &str) -> Option<Vec<OutFile>> {
 
 /// Writes a bundle to the cache; a failure only costs the next build time.
 fn write_cache(path: &std::path::Path, key: &str, files: &[OutFile]) {
-    let mut data = format!("impala-search {key} {}\n", files.len()).into_bytes();
-    for f in files {
-        data.extend_from_slice(format!("{} {}\n", f.path.len(), f.bytes.len()).as_bytes());
-        data.extend_from_slice(f.path.as_bytes());
-        data.extend_from_slice(&f.bytes);
-    }
+    use std::io::Write as _;
     let tmp = path.with_extension("tmp");
-    if std::fs::write(&tmp, data).is_ok() && std::fs::rename(&tmp, path).is_err() {
+    let written = std::fs::File::create(&tmp).and_then(|f| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+        writeln!(w, "impala-search {key} {}", files.len())?;
+        for f in files {
+            writeln!(w, "{} {}", f.path.len(), f.bytes.len())?;
+            w.write_all(f.path.as_bytes())?;
+            w.write_all(&f.bytes)?;
+        }
+        w.flush()
+    });
+    if written.is_err() || std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }
