@@ -242,6 +242,7 @@ pub fn main() -> ExitCode {
             base_url,
             force,
         } => {
+            crate::keep_freed_memory();
             let opts = BuildOptions {
                 root: common.root.clone(),
                 output,
