@@ -20,20 +20,26 @@ pub fn xml(s: &str) -> String {
 /// replaces the characters XML 1.0 forbids by U+FFFD.
 fn escape(s: &str, apos: &str, xml_chars_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str(apos),
-            '\t' | '\n' | '\r' => out.push(c),
+    // Copies the runs between the characters that change, not one char at a time.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let with = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => apos,
+            '\t' | '\n' | '\r' => continue,
             c if xml_chars_only && ((c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}') => {
-                out.push('\u{FFFD}')
+                "\u{FFFD}"
             }
-            c => out.push(c),
-        }
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        out.push_str(with);
+        run = i + c.len_utf8();
     }
+    out.push_str(&s[run..]);
     out
 }
 
