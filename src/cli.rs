@@ -242,7 +242,6 @@ pub fn main() -> ExitCode {
             base_url,
             force,
         } => {
-            crate::keep_freed_memory();
             let opts = BuildOptions {
                 root: common.root.clone(),
                 output,
