@@ -46,10 +46,13 @@ const SITE_WIDE: [&str; 10] = [
     "artists/",
     "countries/",
     "stats/",
-    "search/",
+    SEARCH_PAGE,
     // Shows only the footer's counts today; cheap, and safe if it ever shows more.
     "404.html",
 ];
+
+/// The search page: its filters list what is searched.
+const SEARCH_PAGE: &str = "search/";
 
 /// What one release's data appears on, as output folders, and hashes of
 /// what each kind of list shows of it: a list page need not be rendered
@@ -75,6 +78,10 @@ struct ReleaseDeps {
     in_countries: Digest,
     /// Country codes of every shipment of every award.
     countries: Vec<String>,
+    /// Everything the search records (of the release, its labels and its
+    /// artists) read from it: names, catalogue number, label, format, and
+    /// each award's tier, date and countries. Units are not searched.
+    searched: Digest,
 }
 
 /// Where one award is listed, and what its row shows.
@@ -205,6 +212,22 @@ fn release_deps(
     for (c, u) in &latest {
         field(&mut h, &format!("{c}={u}"));
     }
+    let in_countries = Digest(h.finalize());
+    let mut h = blake3::Hasher::new();
+    h.update(shown.0.as_bytes());
+    field(
+        &mut h,
+        r.catalogue.as_ref().map_or("", |c| c.value.as_str()),
+    );
+    for a in &r.awards {
+        field(&mut h, &a.tier.value);
+        field(&mut h, &a.date.value.to_string());
+        for (c, _) in a.shipments.iter().flat_map(|s| &s.value) {
+            field(&mut h, &c.value);
+        }
+        // Ends the award's list of countries.
+        h.update(&[0xff]);
+    }
     ReleaseDeps {
         slug: r.slug.clone(),
         aliases: r.aliases.iter().map(|a| a.value.clone()).collect(),
@@ -212,8 +235,9 @@ fn release_deps(
         artists: r.artists.value.iter().map(|a| slugify(&a.value)).collect(),
         shown,
         awards,
-        in_countries: Digest(h.finalize()),
+        in_countries,
         countries: latest.keys().map(|c| (*c).to_string()).collect(),
+        searched: Digest(h.finalize()),
     }
 }
 
@@ -297,6 +321,9 @@ impl Summary {
 pub struct Scope {
     /// Output paths, e.g. `releases/x/index.html`.
     paths: HashSet<String>,
+    /// Whether what is searched changed: the search bundle and the search
+    /// page (its filters) are rendered again.
+    search: bool,
 }
 
 impl Scope {
@@ -307,9 +334,10 @@ impl Scope {
         // computed from every record.
         self.paths.contains(path)
             || path.starts_with("data/")
-            || path
-                .strip_prefix(BUNDLE_DIR)
-                .is_some_and(|p| p.starts_with('/'))
+            || (self.search
+                && path
+                    .strip_prefix(BUNDLE_DIR)
+                    .is_some_and(|p| p.starts_with('/')))
             || path == FEED_FILE
             || path
                 .strip_suffix(FEED_FILE)
@@ -413,6 +441,7 @@ pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
         scope.release(before);
         scope.release(after);
         scope.lists(before, after);
+        scope.search |= before.searched != after.searched;
     }
     if old.artists != new.artists {
         return full("an artist page appeared or went".into());
@@ -421,6 +450,9 @@ pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
         return full("a year, country or redirect page appeared or went".into());
     }
     for f in SITE_WIDE {
+        if f == SEARCH_PAGE && !scope.search {
+            continue;
+        }
         if f.ends_with(".html") {
             scope.paths.insert(f.to_string());
         } else {
@@ -483,15 +515,25 @@ mod tests {
     fn scope_accepts_site_wide_files() {
         let mut s = Scope::default();
         s.page("releases/x/".into());
+        let bundle = [
+            "pagefind/pagefind-entry.json",
+            "pagefind/index/en_1.pf_index",
+        ];
+        // Nothing searched changed: the bundle is carried over.
+        for p in bundle {
+            assert!(!s.accepts(p), "{p}");
+        }
+        s.search = true;
         for p in [
             "releases/x/index.html",
             "feed.xml",
             "labels/a/feed.xml",
             "tiers/gold/feed.xml",
             "data/awards.csv",
-            "pagefind/pagefind-entry.json",
-            "pagefind/index/en_1.pf_index",
-        ] {
+        ]
+        .into_iter()
+        .chain(bundle)
+        {
             assert!(s.accepts(p), "{p}");
         }
         for p in [

@@ -34,7 +34,7 @@ struct Record {
     summary: Summary,
 }
 
-const MAGIC: &str = "impala-awards-deps-v1";
+const MAGIC: &str = "impala-awards-deps-v2";
 
 fn read_record(path: &Path) -> Option<Record> {
     let bytes = std::fs::read(path).ok()?;

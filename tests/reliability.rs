@@ -852,6 +852,10 @@ fn removed_records_remove_their_pages() {
 /// files an edit touched and carried the others over (src/incremental.rs).
 const PARTIAL: &str = "unchanged files carried";
 
+/// What a build prints (with `IMPALA_TIMINGS`) when it made the search
+/// records: a partial build whose edit changed nothing searched does not.
+const SEARCHED: &str = "search records";
+
 /// A fresh full build of `fx`'s tree, in a folder of its own.
 fn full_build_of(fx: &Fx) -> BTreeMap<String, Entry> {
     let dir = tempfile::tempdir().expect("temporary folder");
@@ -874,24 +878,30 @@ fn an_edited_release_renders_only_what_it_touches_and_publishes_what_a_full_buil
     let fx = Fx::valid();
     let first = timed_build(&fx);
     assert!(!first.stderr.contains(PARTIAL), "{first:?}");
-    let edits: [(&str, &str, &str); 4] = [
-        // Units: its page, its label's, tier, year and country lists.
+    // (what, from, to, whether the search index must be made again)
+    let edits: [(&str, &str, &str, bool); 4] = [
+        // Units: its page, its label's, tier, year and country lists; units
+        // are not searched, so the search bundle is carried over.
         (
             "units",
             "units = 20_000\nshipments = { FI = 11_000",
             "units = 21_500\nshipments = { FI = 12_500",
+            false,
         ),
         // The title: every list showing it, and the search index.
         (
             "title",
             "title = \"Hämärä\"",
             "title = \"Hämärä (Remaster)\"",
+            true,
         ),
-        // Shipments to one more country, whose page exists already.
+        // Shipments to one more country, whose page exists already (a
+        // release is found by its countries).
         (
             "shipments",
             "units = 21_500\nshipments = { FI = 12_500, DE = 6_000, SE = 3_000 }",
             "units = 22_700\nshipments = { FI = 12_500, DE = 6_000, SE = 3_000, NO = 1_200 }",
+            true,
         ),
         // An upgrade: a second award, listed in another tier and year.
         (
@@ -899,12 +909,18 @@ fn an_edited_release_renders_only_what_it_touches_and_publishes_what_a_full_buil
             "source = \"https://nordlicht.example/presse/hamara-silber\"",
             "source = \"https://nordlicht.example/presse/hamara-silber\"\n\n\
              [[awards]]\ntier = \"gold\"\ndate = 2021-03-01\nunits = 80_000",
+            true,
         ),
     ];
-    for (what, from, to) in edits {
+    for (what, from, to, searched) in edits {
         edit(&fx, HAMARA, from, to);
         let b = timed_build(&fx);
         assert!(b.stderr.contains(PARTIAL), "{what}: not incremental\n{b:?}");
+        assert_eq!(
+            b.stderr.contains(SEARCHED),
+            searched,
+            "{what}: search\n{b:?}"
+        );
         let (written, unchanged, _) = b.counts();
         assert!(written > 0 && unchanged > written, "{what}: {b:?}");
         assert_same_tree(&full_build_of(&fx), &snapshot(&fx.out()), what);

@@ -374,6 +374,10 @@ pub fn render_site(
     std::thread::scope(|scope| {
         let (facets_tx, facets_rx) = std::sync::mpsc::channel();
         let search = scope.spawn(move || {
+            // An edit of nothing searched keeps the bundle and the search page.
+            if !only.is_none_or(|f| f(SEARCH_ENTRY) || f("search/index.html")) {
+                return Ok(Vec::new());
+            }
             let records = search::records(index);
             let _ = facets_tx.send(search::facets(index, &records));
             crate::timings::mark("search records");
