@@ -452,7 +452,7 @@ fn cache_key(records: &[SearchRecord]) -> String {
     // Every setting `bundle` passes to pagefind belongs in the key.
     h.update(INDEX_LANGUAGE.as_bytes());
     h.update(&MAX_FRAGMENT_FILES.to_le_bytes());
-    // Streamed into the hash: at 100,000 releases the JSON is 200 MB.
+    // Streamed into the hash, not built in memory first: it holds every record.
     let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut h);
     let _ = serde_json::to_writer(&mut w, records);
     drop(w);
