@@ -311,7 +311,7 @@ pub struct CountryCell {
 /// One row of the `/awards/` table: the shared row plus what filters and sorting need.
 #[derive(Debug, Clone, Serialize)]
 pub struct TableRow<'v> {
-    pub row: &'v AwardRow,
+    pub row: &'v AwardRow<'v>,
     pub label_slug: String,
     pub countries: Vec<CountryCell>,
 }
@@ -356,8 +356,8 @@ pub fn awards_table<'v>(views: &'v Views<'_, '_>) -> AwardsTable<'v> {
             countries: row
                 .countries
                 .iter()
-                .map(|c| CountryCell {
-                    code: c.clone(),
+                .map(|&c| CountryCell {
+                    code: c.to_string(),
                     name: iso::country_name(c).unwrap_or(c).to_string(),
                 })
                 .collect(),

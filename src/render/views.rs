@@ -3,6 +3,9 @@
 //! Lists carry summaries ([`AwardRow`], [`ReleaseSummary`]), never whole
 //! records, so a page's cost follows its own rows, not the archive's size.
 
+use std::borrow::Cow;
+use std::fmt;
+
 use serde::Serialize;
 
 use super::markdown;
@@ -10,7 +13,9 @@ use crate::config::fmt_units;
 use crate::index::{AwardRef, Index};
 use crate::iso;
 use crate::records::Release;
+use crate::records::date::PartialDate;
 use crate::slug::slugify;
+use crate::tiers::Tier;
 
 /// A name and the site-relative URL of its page.
 #[derive(Debug, Clone, Serialize)]
@@ -29,26 +34,114 @@ pub struct TierBadge {
     pub url: String,
 }
 
-/// One award in a list.
+/// One award in a list: borrowed from the records, with its paths and
+/// formatted figures made when it is serialised. There is a row per award
+/// (134,000 at 100k releases) and each renders once, so owning its twenty
+/// strings cost a quarter of a large build's memory and bought nothing.
 #[derive(Debug, Clone, Serialize)]
-pub struct AwardRow {
+pub struct AwardRow<'a> {
     /// Stable id: `<release-slug>/<n>` (n counts the release's awards from 1).
-    pub id: String,
-    pub release: Link,
-    pub credit: String,
-    pub artists: Vec<Link>,
-    pub label: Link,
+    pub id: Shown<RowId<'a>>,
+    pub release: RowLink<'a>,
+    pub credit: Cow<'a, str>,
+    pub artists: Vec<RowLink<'a>>,
+    pub label: RowLink<'a>,
     pub format: &'static str,
-    pub tier: TierBadge,
+    pub tier: BadgeRef<'a>,
     /// ISO form at the known precision.
-    pub date: String,
-    pub date_human: String,
+    pub date: Shown<PartialDate>,
+    pub date_human: Shown<HumanDate>,
     pub year: i32,
-    pub units: Option<String>,
+    pub units: Option<Shown<Units>>,
     pub units_raw: Option<u64>,
     /// Country codes with shipments, sorted.
-    pub countries: Vec<String>,
-    pub source: Option<String>,
+    pub countries: Vec<&'a str>,
+    pub source: Option<&'a str>,
+}
+
+/// A value serialised as the text it displays.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<T>(pub T);
+
+impl<T: fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// An award's id: its release's slug and its position from 1.
+#[derive(Debug, Clone, Copy)]
+pub struct RowId<'a>(pub &'a str, pub usize);
+
+impl fmt::Display for RowId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.0, self.1)
+    }
+}
+
+/// A date as a reader says it ("3 March 2021").
+#[derive(Debug, Clone, Copy)]
+pub struct HumanDate(pub PartialDate);
+
+impl fmt::Display for HumanDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.human())
+    }
+}
+
+/// A number of units with thousands separators.
+#[derive(Debug, Clone, Copy)]
+pub struct Units(pub u64);
+
+impl fmt::Display for Units {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&fmt_units(self.0))
+    }
+}
+
+/// The site path of a page in `dir` ("releases/x/").
+#[derive(Debug, Clone)]
+pub struct PathIn<'a> {
+    pub dir: &'static str,
+    pub slug: Cow<'a, str>,
+}
+
+impl fmt::Display for PathIn<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}/", self.dir, self.slug)
+    }
+}
+
+/// [`Link`] borrowed: serialises alike.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowLink<'a> {
+    pub name: &'a str,
+    pub url: Shown<PathIn<'a>>,
+}
+
+/// [`TierBadge`] borrowed from the configuration: serialises alike.
+#[derive(Debug, Clone, Copy)]
+pub struct BadgeRef<'a> {
+    pub tier: &'a Tier,
+    pub rank: usize,
+}
+
+impl Serialize for BadgeRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut b = s.serialize_struct("TierBadge", 4)?;
+        b.serialize_field("id", &self.tier.id)?;
+        b.serialize_field("name", &self.tier.name)?;
+        b.serialize_field("rank", &self.rank)?;
+        b.serialize_field(
+            "url",
+            &Shown(PathIn {
+                dir: "tiers",
+                slug: Cow::Borrowed(&self.tier.id),
+            }),
+        )?;
+        b.end()
+    }
 }
 
 /// One release in a list.
@@ -172,7 +265,7 @@ pub struct Views<'i, 'a> {
     /// Path the site is served from ("/" or "/awards/"): root-relative links in notes go under it.
     pub base: String,
     /// Prebuilt row per award, in `index.awards` order.
-    rows: Vec<AwardRow>,
+    rows: Vec<AwardRow<'i>>,
     row_of: std::collections::HashMap<AwardRef, usize>,
 }
 
@@ -230,7 +323,7 @@ impl<'i, 'a> Views<'i, 'a> {
     }
 
     /// Every award row, newest first.
-    pub fn all_rows(&self) -> &[AwardRow] {
+    pub fn all_rows(&self) -> &[AwardRow<'i>] {
         &self.rows
     }
 
@@ -240,7 +333,7 @@ impl<'i, 'a> Views<'i, 'a> {
     }
 
     /// Rows for a list of awards.
-    pub fn rows(&self, awards: &[AwardRef]) -> Vec<&AwardRow> {
+    pub fn rows(&self, awards: &[AwardRef]) -> Vec<&AwardRow<'i>> {
         awards
             .iter()
             .filter_map(|a| self.row_of.get(a).map(|&i| &self.rows[i]))
@@ -281,32 +374,70 @@ impl<'i, 'a> Views<'i, 'a> {
         }
     }
 
-    fn build_row(&self, a: &AwardRef) -> AwardRow {
-        let r = self.index.releases[a.release];
+    fn build_row(&self, a: &AwardRef) -> AwardRow<'i> {
+        let index: &'i Index<'a> = self.index;
+        let r: &'i Release = index.releases[a.release];
         let award = &r.awards[a.award];
         let units = award.total_units();
+        let tiers = index.config.tiers.tiers();
+        let credit = match (&r.credit, r.artists.value.as_slice()) {
+            (Some(c), _) => Cow::Borrowed(c.value.as_str()),
+            (None, [one]) => Cow::Borrowed(one.value.as_str()),
+            (None, _) => Cow::Owned(r.display_credit()),
+        };
         AwardRow {
-            id: format!("{}/{}", r.slug, a.award + 1),
-            release: Link {
-                name: r.title.value.clone(),
-                url: release_path(&r.slug),
+            id: Shown(RowId(&r.slug, a.award + 1)),
+            release: RowLink {
+                name: &r.title.value,
+                url: Shown(PathIn {
+                    dir: "releases",
+                    slug: Cow::Borrowed(&r.slug),
+                }),
             },
-            credit: r.display_credit(),
-            artists: self.artist_links(a.release),
-            label: self.label_link(&r.label.value),
+            credit,
+            artists: r
+                .artists
+                .value
+                .iter()
+                .map(|n| {
+                    let slug = slugify(&n.value);
+                    RowLink {
+                        name: &n.value,
+                        url: Shown(PathIn {
+                            dir: "artists",
+                            slug: index
+                                .by_artist
+                                .get_key_value(&slug)
+                                .map_or(Cow::Owned(slug), |(k, _)| Cow::Borrowed(k.as_str())),
+                        }),
+                    }
+                })
+                .collect(),
+            label: RowLink {
+                name: index
+                    .label(&r.label.value)
+                    .map_or(r.label.value.as_str(), |l| l.name.value.as_str()),
+                url: Shown(PathIn {
+                    dir: "labels",
+                    slug: Cow::Borrowed(&r.label.value),
+                }),
+            },
             format: r.format.value.name(),
-            tier: self.badge(a.tier),
-            date: award.date.value.to_string(),
-            date_human: award.date.value.human(),
+            tier: BadgeRef {
+                tier: &tiers[a.tier.min(tiers.len().saturating_sub(1))],
+                rank: a.tier,
+            },
+            date: Shown(award.date.value),
+            date_human: Shown(HumanDate(award.date.value)),
             year: award.date.value.year(),
-            units: units.map(fmt_units),
+            units: units.map(|u| Shown(Units(u))),
             units_raw: units,
             countries: award
                 .shipments
                 .as_ref()
-                .map(|s| s.value.iter().map(|(c, _)| c.value.clone()).collect())
+                .map(|s| s.value.iter().map(|(c, _)| c.value.as_str()).collect())
                 .unwrap_or_default(),
-            source: award.source.as_ref().map(|s| s.value.clone()),
+            source: award.source.as_ref().map(|s| s.value.as_str()),
         }
     }
 
