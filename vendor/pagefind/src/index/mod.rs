@@ -469,17 +469,31 @@ pub async fn build_indexes(
             group_size,
             fragments.chunks(group_size).len()
         ));
+        // impala-awards patch: the groups are made on every core (one thread
+        // took 1.4 s for 124,000 records), and the pages' fragments are dropped
+        // once grouped rather than kept beside the groups to the end (the peak
+        // of a 100,000-release build). Collisions are still settled in order.
+        let prefix = format!("{language}_group_");
+        let groups: Vec<(String, String, Vec<(usize, String)>)> = fragments
+            .par_chunks(group_size)
+            .map(|chunk| {
+                let mut group_map = BTreeMap::new();
+                for (_, (hash, frag)) in chunk {
+                    let val: serde_json::Value = serde_json::from_str(&frag.encoded_data).unwrap();
+                    group_map.insert(hash.clone(), val);
+                }
+                let group_json = serde_json::to_string(&group_map).unwrap();
+                let group_hash = format!("{prefix}{}", full_hash(group_json.as_bytes()));
+                let pages = chunk
+                    .iter()
+                    .map(|(word_count, (hash, _))| (*word_count, hash.clone()))
+                    .collect();
+                (group_hash, group_json, pages)
+            })
+            .collect();
+        drop(fragments);
         let mut group_hashes: BTreeSet<String> = BTreeSet::new();
-        for chunk in fragments.chunks(group_size) {
-            let mut group_map = BTreeMap::new();
-            for (_, (hash, frag)) in chunk {
-                let val: serde_json::Value = serde_json::from_str(&frag.encoded_data).unwrap();
-                group_map.insert(hash.clone(), val);
-            }
-            let group_json = serde_json::to_string(&group_map).unwrap();
-            let prefix = format!("{language}_group_");
-            let group_hash = format!("{prefix}{}", full_hash(group_json.as_bytes()));
-
+        for (group_hash, group_json, pages) in groups {
             // If we hit a collision, extend one hash until we stop colliding
             let mut hash_length = 7;
             let mut short_group_hash = &group_hash[..prefix.len() + hash_length];
@@ -491,10 +505,10 @@ pub async fn build_indexes(
 
             final_fragments.push((short_group_hash.to_string(), group_json));
 
-            for (word_count, (hash, _)) in chunk {
+            for (word_count, hash) in pages {
                 meta.pages.push(MetaPage {
-                    hash: hash.clone(),
-                    word_count: *word_count as u32,
+                    hash,
+                    word_count: word_count as u32,
                     group_hash: short_group_hash.to_string(),
                 });
             }
