@@ -1097,3 +1097,89 @@ fn a_theme_showing_the_awards_rows_twice_or_escaped_gets_what_it_wrote() {
     assert!(main.contains("&lt;tr id=&quot;award-"), "{main}");
     assert!(!main.contains("<tr"), "{main}");
 }
+
+/// A site whose theme overrides `badge.html` with `badge`.
+fn themed_badge(badge: &str) -> Site {
+    let site = Site::valid();
+    let cfg = std::fs::read_to_string(site.root().join("site.toml")).unwrap();
+    site.write("site.toml", format!("theme = \"mytheme\"\n{cfg}"));
+    site.write("mytheme/templates/badge.html", badge);
+    site
+}
+
+/// Badges are rendered once per tier (rows show `badges[rank]`), still by the
+/// theme's `badge.html`: an override changes the badge on every page that
+/// shows one, and each tier keeps its own name and rank.
+#[test]
+fn a_theme_badge_is_the_badge_on_every_page() {
+    let default = fixture();
+    let with_badges: Vec<String> = html::html_files(&default.out())
+        .into_iter()
+        .filter(|f| {
+            std::fs::read_to_string(default.out().join(f))
+                .unwrap()
+                .contains("class=\"badge tier-")
+        })
+        .collect();
+    // Rows of every kind: the home page, tier, year, label, artist, country,
+    // release and awards pages.
+    for kind in [
+        "index.html",
+        "awards/",
+        "tiers/index.html",
+        "tiers/",
+        "years/",
+        "labels/",
+        "artists/",
+        "countries/",
+        "releases/",
+    ] {
+        assert!(
+            with_badges.iter().any(|f| f.starts_with(kind)),
+            "no {kind} page shows a badge: {with_badges:?}"
+        );
+    }
+    let themed = build_site(
+        themed_badge(
+            "<b class=\"my-badge\" data-rank=\"{{ tier.rank }}\">{{ tier.name }} at {{ site.base }}</b>",
+        ),
+        &[],
+    );
+    for f in &with_badges {
+        let html = std::fs::read_to_string(themed.out().join(f)).unwrap();
+        assert!(
+            !html.contains("class=\"badge tier-"),
+            "{f} keeps the default badge"
+        );
+        assert!(
+            html.contains("<b class=\"my-badge\" data-rank=\""),
+            "{f}: {html}"
+        );
+    }
+    let tiers = page(&themed.out(), "tiers/");
+    assert!(
+        tiers.contains("<b class=\"my-badge\" data-rank=\"0\">Impala Silver at /</b>"),
+        "{tiers}"
+    );
+    assert!(
+        tiers.contains("<b class=\"my-badge\" data-rank=\"5\">Impala Diamond at /</b>")
+            && tiers.contains("<b class=\"my-badge\" data-rank=\"6\">Impala Platinum at /</b>"),
+        "{tiers}"
+    );
+}
+
+/// A `badge.html` that fails to render fails the build at its own line, and
+/// nothing is published.
+#[test]
+fn a_theme_badge_that_fails_names_its_template() {
+    let site = themed_badge("<b>\n{{ tier.no_such_field }}</b>\n");
+    let out_dir = tempfile::tempdir().expect("temporary folder");
+    let out = out_dir.path().join("public");
+    let b = build(site.root(), &out, &["--message-format", "short"]).failed();
+    assert!(
+        b.stderr.contains("mytheme/templates/badge.html:2:"),
+        "{b:?}"
+    );
+    assert!(b.stderr.contains("no_such_field"), "{b:?}");
+    assert!(!out.exists());
+}

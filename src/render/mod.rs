@@ -430,11 +430,20 @@ fn render_pages(
     };
     let tiers = views.tier_summaries();
     let years = views.year_summaries();
-    let site_ctx = {
-        let mut c = Context::new();
-        c.insert("site", &site);
-        c
-    };
+    let mut site_ctx = Context::new();
+    site_ctx.insert("site", &site);
+    // Each tier's badge, rendered once by the theme's `badge.html` (which sees
+    // `tier` and `site`): rows show it by rank (`badges[rank] | safe`) instead
+    // of including the template per row, a third of a country page's rows.
+    let badges = (0..config.tiers.tiers().len())
+        .map(|rank| {
+            let mut c = site_ctx.clone();
+            c.insert("tier", &views.badge(rank));
+            theme.render("badge.html", &c)
+        })
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| vec![*e])?;
+    site_ctx.insert("badges", &badges);
     let rr = RowRenderer {
         theme,
         site: &site_ctx,
