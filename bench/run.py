@@ -251,6 +251,8 @@ def main():
     hugo = shutil.which("hugo")
     env = dict(os.environ, SOURCE_DATE_EPOCH="1790000000")
     serve_sizes = {int(s) for s in a.serve_sizes.split(",") if s.strip()}
+    if a.work:
+        os.makedirs(a.work, exist_ok=True)
     work = tempfile.mkdtemp(prefix="impala-bench-", dir=a.work)
     if a.keep:
         log(f"trees kept in {work}")
