@@ -99,6 +99,12 @@ impl fmt::Display for Units {
     }
 }
 
+/// Folders of the pages of releases, labels, artists and tiers.
+const RELEASES: &str = "releases";
+const LABELS: &str = "labels";
+const ARTISTS: &str = "artists";
+const TIERS: &str = "tiers";
+
 /// The site path of a page in `dir` ("releases/x/").
 #[derive(Debug, Clone)]
 pub struct PathIn<'a> {
@@ -136,7 +142,7 @@ impl Serialize for BadgeRef<'_> {
         b.serialize_field(
             "url",
             &Shown(PathIn {
-                dir: "tiers",
+                dir: TIERS,
                 slug: Cow::Borrowed(&self.tier.id),
             }),
         )?;
@@ -271,22 +277,38 @@ pub struct Views<'i, 'a> {
 
 /// Path of a release page.
 pub fn release_path(slug: &str) -> String {
-    format!("releases/{slug}/")
+    PathIn {
+        dir: RELEASES,
+        slug: Cow::Borrowed(slug),
+    }
+    .to_string()
 }
 
 /// Path of a label page.
 pub fn label_path(slug: &str) -> String {
-    format!("labels/{slug}/")
+    PathIn {
+        dir: LABELS,
+        slug: Cow::Borrowed(slug),
+    }
+    .to_string()
 }
 
 /// Path of an artist page.
 pub fn artist_path(slug: &str) -> String {
-    format!("artists/{slug}/")
+    PathIn {
+        dir: ARTISTS,
+        slug: Cow::Borrowed(slug),
+    }
+    .to_string()
 }
 
 /// Path of a tier page.
 pub fn tier_path(id: &str) -> String {
-    format!("tiers/{id}/")
+    PathIn {
+        dir: TIERS,
+        slug: Cow::Borrowed(id),
+    }
+    .to_string()
 }
 
 /// Path of a year page.
@@ -390,7 +412,7 @@ impl<'i, 'a> Views<'i, 'a> {
             release: RowLink {
                 name: &r.title.value,
                 url: Shown(PathIn {
-                    dir: "releases",
+                    dir: RELEASES,
                     slug: Cow::Borrowed(&r.slug),
                 }),
             },
@@ -404,7 +426,7 @@ impl<'i, 'a> Views<'i, 'a> {
                     RowLink {
                         name: &n.value,
                         url: Shown(PathIn {
-                            dir: "artists",
+                            dir: ARTISTS,
                             slug: index
                                 .by_artist
                                 .get_key_value(&slug)
@@ -418,7 +440,7 @@ impl<'i, 'a> Views<'i, 'a> {
                     .label(&r.label.value)
                     .map_or(r.label.value.as_str(), |l| l.name.value.as_str()),
                 url: Shown(PathIn {
-                    dir: "labels",
+                    dir: LABELS,
                     slug: Cow::Borrowed(&r.label.value),
                 }),
             },
