@@ -489,13 +489,20 @@ fn render_pages(
     ));
     for (rank, t) in tiers.iter().enumerate() {
         lazy.push((
-            t.badge.url.clone(),
+            views::tier_path(&t.badge.tier.id),
             Box::new(move || {
                 let awards = index.by_tier.get(rank).map(Vec::as_slice).unwrap_or(&[]);
-                job(t.badge.url.clone(), "tier.html", &t.badge.name)
-                    .with("feeds", &[feeds::tier_feed(&t.badge.name, &t.badge.id)])
-                    .with("tier", t)
-                    .with_award_rows(award_rows, "awards_html", awards)
+                job(
+                    views::tier_path(&t.badge.tier.id),
+                    "tier.html",
+                    &t.badge.tier.name,
+                )
+                .with(
+                    "feeds",
+                    &[feeds::tier_feed(&t.badge.tier.name, &t.badge.tier.id)],
+                )
+                .with("tier", t)
+                .with_award_rows(award_rows, "awards_html", awards)
             }),
         ));
     }

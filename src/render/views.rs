@@ -24,16 +24,6 @@ pub struct Link {
     pub url: String,
 }
 
-/// A tier as shown in a badge.
-#[derive(Debug, Clone, Serialize)]
-pub struct TierBadge {
-    pub id: String,
-    pub name: String,
-    /// 0 = lowest; themes colour badges by rank.
-    pub rank: usize,
-    pub url: String,
-}
-
 /// One award in a list: borrowed from the records, with its paths and
 /// formatted figures made when it is serialised. There is a row per award
 /// (134,000 at 100k releases) and each renders once, so owning its twenty
@@ -47,7 +37,7 @@ pub struct AwardRow<'a> {
     pub artists: Vec<RowLink<'a>>,
     pub label: RowLink<'a>,
     pub format: &'static str,
-    pub tier: BadgeRef<'a>,
+    pub tier: TierBadge<'a>,
     /// ISO form at the known precision.
     pub date: Shown<PartialDate>,
     pub date_human: Shown<HumanDate>,
@@ -125,14 +115,15 @@ pub struct RowLink<'a> {
     pub url: Shown<PathIn<'a>>,
 }
 
-/// [`TierBadge`] borrowed from the configuration: serialises alike.
+/// A tier as shown in a badge, borrowed from the configuration; serialises
+/// as `id`, `name`, `rank` (0 = lowest; themes colour badges by rank) and `url`.
 #[derive(Debug, Clone, Copy)]
-pub struct BadgeRef<'a> {
+pub struct TierBadge<'a> {
     pub tier: &'a Tier,
     pub rank: usize,
 }
 
-impl Serialize for BadgeRef<'_> {
+impl Serialize for TierBadge<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut b = s.serialize_struct("TierBadge", 4)?;
@@ -152,13 +143,13 @@ impl Serialize for BadgeRef<'_> {
 
 /// One release in a list.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReleaseSummary {
+pub struct ReleaseSummary<'a> {
     pub title: String,
     pub url: String,
     pub credit: String,
     pub format: &'static str,
     /// Highest tier reached.
-    pub tier: Option<TierBadge>,
+    pub tier: Option<TierBadge<'a>>,
     pub awards: usize,
     pub latest: Option<String>,
 }
@@ -174,8 +165,8 @@ pub struct ShipmentRow {
 
 /// One award on a release page.
 #[derive(Debug, Clone, Serialize)]
-pub struct AwardDetail {
-    pub tier: TierBadge,
+pub struct AwardDetail<'a> {
+    pub tier: TierBadge<'a>,
     pub date: String,
     pub date_human: String,
     pub units: Option<String>,
@@ -189,7 +180,7 @@ pub struct AwardDetail {
 
 /// A release page.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReleaseView {
+pub struct ReleaseView<'a> {
     pub slug: String,
     pub url: String,
     pub title: String,
@@ -204,14 +195,14 @@ pub struct ReleaseView {
     pub released_iso: Option<String>,
     pub catalogue: Option<String>,
     pub notes_html: Option<String>,
-    pub awards: Vec<AwardDetail>,
-    pub tier: Option<TierBadge>,
+    pub awards: Vec<AwardDetail<'a>>,
+    pub tier: Option<TierBadge<'a>>,
 }
 
 /// A tier with its thresholds.
 #[derive(Debug, Clone, Serialize)]
-pub struct TierSummary {
-    pub badge: TierBadge,
+pub struct TierSummary<'a> {
+    pub badge: TierBadge<'a>,
     pub count: usize,
     pub thresholds: Vec<Threshold>,
 }
@@ -363,14 +354,11 @@ impl<'i, 'a> Views<'i, 'a> {
     }
 
     /// The badge of the tier at `rank`.
-    pub fn badge(&self, rank: usize) -> TierBadge {
-        let t = &self.index.config.tiers.tiers()
-            [rank.min(self.index.config.tiers.tiers().len().saturating_sub(1))];
+    pub fn badge(&self, rank: usize) -> TierBadge<'i> {
+        let tiers: &'i [Tier] = self.index.config.tiers.tiers();
         TierBadge {
-            id: t.id.clone(),
-            name: t.name.clone(),
+            tier: &tiers[rank.min(tiers.len().saturating_sub(1))],
             rank,
-            url: tier_path(&t.id),
         }
     }
 
@@ -401,7 +389,6 @@ impl<'i, 'a> Views<'i, 'a> {
         let r: &'i Release = index.releases[a.release];
         let award = &r.awards[a.award];
         let units = award.total_units();
-        let tiers = index.config.tiers.tiers();
         let credit = match (&r.credit, r.artists.value.as_slice()) {
             (Some(c), _) => Cow::Borrowed(c.value.as_str()),
             (None, [one]) => Cow::Borrowed(one.value.as_str()),
@@ -445,10 +432,7 @@ impl<'i, 'a> Views<'i, 'a> {
                 }),
             },
             format: r.format.value.name(),
-            tier: BadgeRef {
-                tier: &tiers[a.tier.min(tiers.len().saturating_sub(1))],
-                rank: a.tier,
-            },
+            tier: self.badge(a.tier),
             date: Shown(award.date.value),
             date_human: Shown(HumanDate(award.date.value)),
             year: award.date.value.year(),
@@ -464,7 +448,7 @@ impl<'i, 'a> Views<'i, 'a> {
     }
 
     /// Summary of release `ri`.
-    pub fn release_summary(&self, ri: usize) -> ReleaseSummary {
+    pub fn release_summary(&self, ri: usize) -> ReleaseSummary<'i> {
         let r = self.index.releases[ri];
         let top = self.top_tier(r);
         ReleaseSummary {
@@ -492,7 +476,7 @@ impl<'i, 'a> Views<'i, 'a> {
     }
 
     /// The full view of release `ri`.
-    pub fn release(&self, ri: usize) -> ReleaseView {
+    pub fn release(&self, ri: usize) -> ReleaseView<'i> {
         let r = self.index.releases[ri];
         let tiers = &self.index.config.tiers;
         let awards = r
@@ -566,7 +550,7 @@ impl<'i, 'a> Views<'i, 'a> {
     }
 
     /// Every tier, lowest first, with its thresholds per scale.
-    pub fn tier_summaries(&self) -> Vec<TierSummary> {
+    pub fn tier_summaries(&self) -> Vec<TierSummary<'i>> {
         let tiers = &self.index.config.tiers;
         tiers
             .tiers()
