@@ -53,7 +53,7 @@ struct PageProcessingResult {
 }
 
 /// impala-awards patch: pages processed per parallel batch in [`build_indexes`].
-const PAGE_CHUNK: usize = 8192;
+const PAGE_CHUNK: usize = 4096;
 
 /// impala-awards patch: a page to index: fossicked already, or a custom
 /// record (see `SearchState::defer_batch`) fossicked when its chunk is processed.
@@ -369,76 +369,94 @@ pub async fn build_indexes(
     // in page order as before, so that the per-page word maps of every page
     // never exist at once (they were the peak of a 100,000-record index).
     // Deferred records are fossicked here, a chunk at a time, in parallel.
+    // The merge of one chunk (serial) runs beside the processing of the next
+    // (patch 11), so it no longer leaves the other cores idle.
     let mut pages = pages.into_iter().enumerate();
-    loop {
-    let chunk: Vec<(usize, IndexPage)> = pages.by_ref().take(PAGE_CHUNK).collect();
-    if chunk.is_empty() {
-        break;
-    }
-    let page_results: Vec<PageProcessingResult> = chunk
-        .into_par_iter()
-        .map(|(page_number, page)| page.fossicked(page_number, options).map(&process_page))
-        .collect::<Result<_>>()?;
-
-    // Merge results sequentially
-    for result in page_results {
-        // Merge word maps using Entry API to avoid unnecessary clones
-        for (word, packed) in result.word_map {
-            match word_map.entry(word) {
-                hashbrown::hash_map::Entry::Occupied(mut entry) => {
-                    let existing = entry.get_mut();
-                    existing.pages.extend(packed.pages); // Move, not clone
-                                                         // Merge additional_variants
-                    for variant in packed.additional_variants {
-                        if let Some(existing_variant) = existing
-                            .additional_variants
-                            .iter_mut()
-                            .find(|v| v.form == variant.form)
-                        {
-                            existing_variant.pages.extend(variant.pages);
-                        } else {
-                            existing.additional_variants.push(variant);
+    let process_chunk = |chunk: Vec<(usize, IndexPage)>| -> Result<Vec<PageProcessingResult>> {
+        chunk
+            .into_par_iter()
+            .map(|(page_number, page)| page.fossicked(page_number, options).map(&process_page))
+            .collect()
+    };
+    let mut merge = |page_results: Vec<PageProcessingResult>| {
+        for result in page_results {
+            // Merge word maps using Entry API to avoid unnecessary clones
+            for (word, packed) in result.word_map {
+                match word_map.entry(word) {
+                    hashbrown::hash_map::Entry::Occupied(mut entry) => {
+                        let existing = entry.get_mut();
+                        existing.pages.extend(packed.pages); // Move, not clone
+                                                             // Merge additional_variants
+                        for variant in packed.additional_variants {
+                            if let Some(existing_variant) = existing
+                                .additional_variants
+                                .iter_mut()
+                                .find(|v| v.form == variant.form)
+                            {
+                                existing_variant.pages.extend(variant.pages);
+                            } else {
+                                existing.additional_variants.push(variant);
+                            }
                         }
                     }
-                }
-                hashbrown::hash_map::Entry::Vacant(entry) => {
-                    entry.insert(packed);
+                    hashbrown::hash_map::Entry::Vacant(entry) => {
+                        entry.insert(packed);
+                    }
                 }
             }
-        }
 
-        // Merge filter entries using or_default for cleaner code
-        for (filter, value, page_number) in result.filter_entries {
-            filter_map
-                .entry(filter)
-                .or_default()
-                .entry(value)
-                .or_default()
-                .push(page_number);
-        }
-
-        // Handle fragment hashing (must be sequential due to collision handling)
-        let encoded_page = result.encoded_page;
-        let mut short_hash = &encoded_page.full_hash[0..=(language.len() + 7)];
-
-        // If we hit a collision, extend one until we stop colliding
-        // TODO: There are some collision issues here.
-        // If two builds match a collision in different orders the hashes will swap,
-        // which could return incorrect data due to files being cached.
-        while let Some(collision) = fragment_hashes.get(short_hash) {
-            if collision.full_hash == encoded_page.full_hash {
-                // These pages are identical. Add both under the same hash.
-                fragments.push((
-                    collision.word_count,
-                    (collision.full_hash.clone(), collision.clone()),
-                ));
-            } else {
-                let new_length = short_hash.len();
-                short_hash = &encoded_page.full_hash[0..=new_length];
+            // Merge filter entries using or_default for cleaner code
+            for (filter, value, page_number) in result.filter_entries {
+                filter_map
+                    .entry(filter)
+                    .or_default()
+                    .entry(value)
+                    .or_default()
+                    .push(page_number);
             }
+
+            // Handle fragment hashing (must be sequential due to collision handling)
+            let encoded_page = result.encoded_page;
+            let mut short_hash = &encoded_page.full_hash[0..=(language.len() + 7)];
+
+            // If we hit a collision, extend one until we stop colliding
+            // TODO: There are some collision issues here.
+            // If two builds match a collision in different orders the hashes will swap,
+            // which could return incorrect data due to files being cached.
+            while let Some(collision) = fragment_hashes.get(short_hash) {
+                if collision.full_hash == encoded_page.full_hash {
+                    // These pages are identical. Add both under the same hash.
+                    fragments.push((
+                        collision.word_count,
+                        (collision.full_hash.clone(), collision.clone()),
+                    ));
+                } else {
+                    let new_length = short_hash.len();
+                    short_hash = &encoded_page.full_hash[0..=new_length];
+                }
+            }
+            fragment_hashes.insert(short_hash.to_string(), encoded_page);
         }
-        fragment_hashes.insert(short_hash.to_string(), encoded_page);
-    }
+    };
+    let mut processed: Option<Vec<PageProcessingResult>> = None;
+    loop {
+        let chunk: Vec<(usize, IndexPage)> = pages.by_ref().take(PAGE_CHUNK).collect();
+        if chunk.is_empty() {
+            if let Some(results) = processed.take() {
+                merge(results);
+            }
+            break;
+        }
+        let previous = processed.take();
+        let ((), next) = rayon::join(
+            || {
+                if let Some(results) = previous {
+                    merge(results);
+                }
+            },
+            || process_chunk(chunk),
+        );
+        processed = Some(next?);
     }
 
     // Sort pages within each word by page_number to maintain correct order after parallel processing
