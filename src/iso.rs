@@ -261,6 +261,28 @@ pub fn country_name(code: &str) -> Option<&'static str> {
         .map(|i| COUNTRIES[i].1)
 }
 
+/// The position in [`COUNTRIES`] of `code`, found by its two letters
+/// instead of by comparing strings: for sets of countries kept as bits.
+pub fn country_index(code: &str) -> Option<usize> {
+    static BY_LETTERS: std::sync::OnceLock<[u16; 26 * 26]> = std::sync::OnceLock::new();
+    let &[a, b] = code.as_bytes() else {
+        return None;
+    };
+    if !(a.is_ascii_uppercase() && b.is_ascii_uppercase()) {
+        return None;
+    }
+    let table = BY_LETTERS.get_or_init(|| {
+        let mut t = [u16::MAX; 26 * 26];
+        for (i, (c, _)) in COUNTRIES.iter().enumerate() {
+            let c = c.as_bytes();
+            t[usize::from(c[0] - b'A') * 26 + usize::from(c[1] - b'A')] = i as u16;
+        }
+        t
+    });
+    let i = table[usize::from(a - b'A') * 26 + usize::from(b - b'A')];
+    (i != u16::MAX).then_some(usize::from(i))
+}
+
 /// Whether `code` is an assigned ISO 3166-1 alpha-2 code.
 pub fn is_country(code: &str) -> bool {
     country_name(code).is_some()
@@ -277,6 +299,16 @@ pub fn code_for_name(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_each_code_by_its_letters() {
+        for (i, (code, _)) in COUNTRIES.iter().enumerate() {
+            assert_eq!(country_index(code), Some(i), "{code}");
+        }
+        for bad in ["", "D", "de", "DEU", "ZZ", "É"] {
+            assert_eq!(country_index(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn sorted_and_complete() {
