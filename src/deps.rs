@@ -94,23 +94,19 @@ struct AwardDeps {
     key: Digest,
 }
 
-/// A blake3 hash, written as hex in the record `build` keeps (a third of the
-/// size of serde's array of 32 numbers).
+/// A blake3 hash, kept in the record `build` leaves as its 32 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Digest(blake3::Hash);
 
 impl Serialize for Digest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.0.to_hex().as_str())
+        self.0.as_bytes().serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Digest {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let hex = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        blake3::Hash::from_hex(hex.as_bytes())
-            .map(Digest)
-            .map_err(serde::de::Error::custom)
+        <[u8; 32]>::deserialize(d).map(|b| Digest(blake3::Hash::from_bytes(b)))
     }
 }
 

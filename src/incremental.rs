@@ -34,11 +34,13 @@ struct Record {
     summary: Summary,
 }
 
-const MAGIC: &str = "impala-awards-deps-v2";
+const MAGIC: &str = "impala-awards-deps-v3";
 
+/// The record is postcard, not JSON: at 100,000 releases it is read before
+/// and written after every incremental build, and JSON took 0.6 s each way.
 fn read_record(path: &Path) -> Option<Record> {
     let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice::<Record>(&bytes)
+    postcard::from_bytes::<Record>(&bytes)
         .ok()
         .filter(|r| r.magic == MAGIC)
 }
@@ -53,7 +55,7 @@ fn write_record(
 ) {
     let Some(path) = path else { return };
     let bytes = match (context, keys.input, summary) {
-        (Some(context), Some(output), Some(summary)) => serde_json::to_vec(&Record {
+        (Some(context), Some(output), Some(summary)) => postcard::to_stdvec(&Record {
             magic: MAGIC.into(),
             context: context.into(),
             output: output.into(),
