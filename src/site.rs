@@ -286,16 +286,27 @@ fn context_key(checked: &Checked, opts: &BuildOptions) -> Option<String> {
 /// A hash of everything a build's output depends on: its context (see
 /// [`context_key`]) and every input file.
 fn input_key(checked: &Checked, context: &str) -> String {
+    use rayon::prelude::*;
+    let mut inputs = checked.loaded.sources.paths();
+    inputs.par_sort_unstable();
+    // Each file hashed on its own, on every core, then the hashes in order:
+    // one hasher fed 100,000 small files took 0.3 s.
+    let files: Vec<blake3::Hash> = inputs
+        .par_iter()
+        .map(|p| {
+            let mut h = blake3::Hasher::new();
+            h.update(p.to_string_lossy().as_bytes());
+            h.update(b"\0");
+            h.update(checked.loaded.sources.get(p).unwrap_or("").as_bytes());
+            h.finalize()
+        })
+        .collect();
     let mut h = blake3::Hasher::new();
+    h.update(b"impala-awards inputs v2\0");
     h.update(context.as_bytes());
     h.update(b"\0");
-    let mut inputs = checked.loaded.sources.paths();
-    inputs.sort();
-    for p in inputs {
-        h.update(p.to_string_lossy().as_bytes());
-        h.update(b"\0");
-        h.update(checked.loaded.sources.get(p).unwrap_or("").as_bytes());
-        h.update(b"\0");
+    for f in &files {
+        h.update(f.as_bytes());
     }
     h.finalize().to_hex().to_string()
 }
