@@ -45,5 +45,22 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
 }
 
 fn main() -> std::process::ExitCode {
+    no_transparent_huge_pages();
     cli::main()
+}
+
+/// Transparent huge pages off for this process (what `MIMALLOC_ALLOW_THP=0`
+/// does; setting that variable still decides instead). With them the kernel
+/// backs each fresh 2 MiB of the heap with a huge page, zeroed whole at the
+/// first touch, used or not: without them a 100k build's peak resident memory
+/// fell 7% (1,545 → 1,435 MiB; 10k 325 → 260 MiB), its time the same.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: PR_SET_THP_DISABLE takes integers only and sets a flag of
+        // this process; a kernel without it returns an error, ignored.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    }
 }
