@@ -426,7 +426,9 @@ async fn write(
     compression: Compress,
     write_behavior: WriteBehavior,
 ) -> Option<SyntheticFile> {
-    let file = match write_behavior {
+    // impala-awards patch: a file made in memory returns here, so below
+    // there is always a file on disk to write.
+    let mut file = match write_behavior {
         WriteBehavior::Synthetic => return synthetic_file(filename, content_chunks, compression),
         // For "immutable" (hashed) files, don't re-write them as the contents _should_ be unchanged.
         WriteBehavior::Immutable if filename.exists() => return None,
@@ -435,48 +437,36 @@ async fn write(
                 create_dir_all(parent).await.unwrap();
             }
 
-            let mut output_file = File::create(&filename).await;
-            while output_file.is_err() {
-                sleep(Duration::from_millis(100)).await;
-                output_file = File::create(&filename).await;
+            loop {
+                match File::create(&filename).await {
+                    Ok(f) => break f,
+                    Err(_) => sleep(Duration::from_millis(100)).await,
+                }
             }
-            output_file.ok()
         }
     };
 
     match compression {
         Compress::GZ => {
             if let Ok(contents) = gzip(&content_chunks) {
-                if let Some(mut file) = file {
-                    file.write_all(&contents).await.unwrap();
-                    // `write_all` resolving only means the bytes are in tokio's
-                    // buffer; the blocking-pool write to disk may still be in
-                    // flight. Flush before the file drops, or a service-mode
-                    // consumer can receive the WriteFiles acknowledgement and
-                    // close the process while a file is half written, shipping
-                    // a truncated asset.
-                    file.flush().await.unwrap();
-                } else {
-                    return Some(SyntheticFile { filename, contents });
-                }
+                file.write_all(&contents).await.unwrap();
+                // `write_all` resolving only means the bytes are in tokio's
+                // buffer; the blocking-pool write to disk may still be in
+                // flight. Flush before the file drops, or a service-mode
+                // consumer can receive the WriteFiles acknowledgement and
+                // close the process while a file is half written, shipping
+                // a truncated asset.
+                file.flush().await.unwrap();
             }
-            None
         }
         Compress::None => {
-            if let Some(mut file) = file {
-                for chunk in content_chunks {
-                    file.write_all(chunk).await.unwrap();
-                }
-                file.flush().await.unwrap();
-                None
-            } else {
-                return Some(SyntheticFile {
-                    filename,
-                    contents: content_chunks.into_iter().flatten().cloned().collect(),
-                });
+            for chunk in content_chunks {
+                file.write_all(chunk).await.unwrap();
             }
+            file.flush().await.unwrap();
         }
     }
+    None
 }
 
 /// impala-awards patch: the file `write` makes in memory, without a runtime.
