@@ -755,6 +755,44 @@ fn a_build_of_untouched_inputs_reads_no_record_and_an_edit_is_never_missed() {
 }
 
 #[test]
+fn the_stat_shortcut_sees_new_nested_records_and_never_trusts_links() {
+    let fx = Fx::valid();
+    std::thread::sleep(RACY_WAIT);
+    timed_build(&fx);
+    assert!(!timed_build(&fx).stderr.contains("load+check"));
+
+    // A record added two folders down, once old enough to be trusted by its
+    // stats: its folder's listing changed, so the build reads and publishes it.
+    let rel = "content/releases/jaakide/jaakide-hamara.toml";
+    let text = std::fs::read_to_string(fx.root().join(rel)).unwrap();
+    fx.site.write(
+        "content/releases/more/deeper/jaakide-kaamos.toml",
+        text.replace("title = \"Hämärä\"", "title = \"Kaamos\""),
+    );
+    std::thread::sleep(RACY_WAIT);
+    let added = timed_build(&fx);
+    assert!(added.stderr.contains("load+check"), "{added:?}");
+    assert!(
+        html::page(&fx.out(), "releases/jaakide-kaamos/").contains("<h1>Kaamos</h1>"),
+        "the new nested record is published"
+    );
+    assert!(!timed_build(&fx).stderr.contains("load+check"));
+
+    // A linked record: its own stats say nothing about what it points to,
+    // so no build skips the reading while it is there.
+    let target = fx
+        .root()
+        .join("content/releases/more/deeper/jaakide-kaamos.toml");
+    std::fs::rename(&target, fx.root().join("kaamos.toml")).unwrap();
+    std::os::unix::fs::symlink(fx.root().join("kaamos.toml"), &target).unwrap();
+    std::thread::sleep(RACY_WAIT);
+    for _ in 0..2 {
+        let b = timed_build(&fx);
+        assert!(b.stderr.contains("load+check"), "{b:?}");
+    }
+}
+
+#[test]
 fn a_build_with_warnings_always_reads_and_reports_them() {
     let fx = Fx::valid();
     // A stray file in content/releases is a warning (ignored-file).
