@@ -84,20 +84,24 @@ pub fn read_text(path: &Path, rel: &Path) -> Result<String, Box<ReadError>> {
             None,
         )
     };
-    let meta = std::fs::metadata(path).map_err(|e| fail(unreadable(e), None))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_large(meta.len()));
+    // The size comes from the open file, not from the path looked up again.
+    let file = std::fs::File::open(path).map_err(|e| fail(unreadable(e), None))?;
+    let len = file
+        .metadata()
+        .map_err(|e| fail(unreadable(e), None))?
+        .len();
+    if len > MAX_FILE_BYTES {
+        return Err(too_large(len));
     }
     // Read at most one byte past the limit: a file that grows while it is read,
     // or reports a size of 0 (as /proc files do), cannot make the read unbounded.
-    let bytes = std::fs::File::open(path)
-        .and_then(|f| {
-            use std::io::Read;
-            let mut buf = Vec::with_capacity(meta.len() as usize);
-            f.take(MAX_FILE_BYTES + 1).read_to_end(&mut buf)?;
-            Ok(buf)
-        })
-        .map_err(|e| fail(unreadable(e), None))?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    {
+        use std::io::Read;
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(unreadable(e), None))?;
+    }
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_large(bytes.len() as u64));
     }
