@@ -192,15 +192,9 @@ fn entry(x: &mut String, index: &Index<'_>, base_url: &str, a: &AwardRef) {
     x.push_str("  </entry>\n");
 }
 
-/// Every feed `wanted` accepts (by path): the site's, one per label (imprints
-/// included, like its page) and one per tier. A partial build wants the few
-/// an edit changed; rendering the other 800 feeds of a 10k archive only to
-/// drop them was most of its feed time.
-pub fn files(
-    index: &Index<'_>,
-    base_url: &str,
-    wanted: &(dyn Fn(&str) -> bool + Sync),
-) -> Vec<OutFile> {
+/// Every feed: the site's, one per label (imprints included, like its page) and
+/// one per tier.
+pub fn files(index: &Index<'_>, base_url: &str) -> Vec<OutFile> {
     let config = index.config;
     let fallback = index.awards.first().map_or_else(
         || "1970-01-01T00:00:00Z".to_string(),
@@ -234,7 +228,6 @@ pub fn files(
     }
     specs
         .par_iter()
-        .filter(|s| wanted(&s.path))
         .map(|s| OutFile {
             path: s.path.clone(),
             bytes: render(index, base_url, s, &fallback).into_bytes(),

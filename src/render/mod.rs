@@ -745,7 +745,7 @@ fn render_pages(
     // pages, not after them, where they left a core idle.
     let (release_results, (feed_files, data_files)) = rayon::join(release_pages, || {
         rayon::join(
-            || feeds::files(index, base_url, &wanted),
+            || feeds::files(index, base_url),
             || want_data.then(|| data::files(index, base_url)),
         )
     });
