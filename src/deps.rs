@@ -254,6 +254,9 @@ pub struct Summary {
     /// Folders site.toml names (static files, theme): read at render time,
     /// not through the records.
     dirs: Vec<PathBuf>,
+    /// The first day of the newest award (days from the common era), which
+    /// dates every empty feed.
+    newest: Option<i32>,
 }
 
 impl Summary {
@@ -295,6 +298,12 @@ impl Summary {
                         .collect()
                 })
                 .collect(),
+            newest: loaded
+                .releases
+                .par_iter()
+                .flat_map_iter(|r| &r.awards)
+                .map(|a| chrono::Datelike::num_days_from_ce(&a.date.value.first_day()))
+                .max(),
         };
         let deps: Vec<ReleaseDeps> = loaded
             .releases
@@ -320,14 +329,19 @@ pub struct Scope {
     /// Whether what is searched changed: the search bundle and the search
     /// page (its filters) are rendered again.
     search: bool,
+    /// Whether the newest award's day changed, which dates every empty feed:
+    /// then every feed is rendered again.
+    all_feeds: bool,
 }
 
 impl Scope {
     /// Whether the output file `path` must be rendered again.
     pub fn accepts(&self, path: &str) -> bool {
-        // Feeds (the site's, each label's and tier's: an empty one is dated by
-        // the site's newest award), the open data and the search bundle are
-        // computed from every record.
+        // The open data and the search bundle are computed from every record.
+        // A label's or tier's feed shows what its page shows (an award's
+        // countries too, which change the award's key and so its tier page;
+        // a label's page is redone for any edit of its releases), but an
+        // empty feed is dated by the site's newest award.
         self.paths.contains(path)
             || path.starts_with("data/")
             || (self.search
@@ -335,9 +349,10 @@ impl Scope {
                     .strip_prefix(BUNDLE_DIR)
                     .is_some_and(|p| p.starts_with('/')))
             || path == FEED_FILE
-            || path
-                .strip_suffix(FEED_FILE)
-                .is_some_and(|p| p.ends_with('/'))
+            || path.strip_suffix(FEED_FILE).is_some_and(|folder| {
+                folder.ends_with('/')
+                    && (self.all_feeds || self.paths.contains(&format!("{folder}index.html")))
+            })
     }
 
     fn page(&mut self, folder: String) {
@@ -426,7 +441,10 @@ pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
     if edited.is_empty() {
         return Plan::Unchanged;
     }
-    let mut scope = Scope::default();
+    let mut scope = Scope {
+        all_feeds: old.newest != new.newest,
+        ..Scope::default()
+    };
     for p in edited {
         let (Some(before), Some(after)) = (old.releases.get(p), new.releases.get(p)) else {
             return full(format!("{} changed", p.display()));
@@ -520,11 +538,11 @@ mod tests {
             assert!(!s.accepts(p), "{p}");
         }
         s.search = true;
+        s.page("labels/a/".into());
         for p in [
             "releases/x/index.html",
             "feed.xml",
             "labels/a/feed.xml",
-            "tiers/gold/feed.xml",
             "data/awards.csv",
         ]
         .into_iter()
@@ -539,9 +557,18 @@ mod tests {
             "assets/style.css",
             "pagefindx/a",
             "myfeed.xml",
+            // Feeds of pages not redone, while the newest award stayed.
+            "labels/b/feed.xml",
+            "tiers/gold/feed.xml",
             "index.html",
         ] {
             assert!(!s.accepts(p), "{p}");
         }
+        // A new newest award dates every empty feed anew.
+        s.all_feeds = true;
+        for p in ["labels/b/feed.xml", "tiers/gold/feed.xml"] {
+            assert!(s.accepts(p), "{p}");
+        }
+        assert!(!s.accepts("myfeed.xml"));
     }
 }

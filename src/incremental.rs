@@ -34,7 +34,7 @@ struct Record {
     summary: Summary,
 }
 
-const MAGIC: &str = "impala-awards-deps-v3";
+const MAGIC: &str = "impala-awards-deps-v4";
 
 /// The record is postcard, not JSON: at 100,000 releases it is read before
 /// and written after every incremental build, and JSON took 0.6 s each way.

@@ -917,7 +917,7 @@ fn an_edited_release_renders_only_what_it_touches_and_publishes_what_a_full_buil
     let first = timed_build(&fx);
     assert!(!first.stderr.contains(PARTIAL), "{first:?}");
     // (what, from, to, whether the search index must be made again)
-    let edits: [(&str, &str, &str, bool); 4] = [
+    let edits: [(&str, &str, &str, bool); 5] = [
         // Units: its page, its label's, tier, year and country lists; units
         // are not searched, so the search bundle is carried over.
         (
@@ -949,6 +949,9 @@ fn an_edited_release_renders_only_what_it_touches_and_publishes_what_a_full_buil
              [[awards]]\ntier = \"gold\"\ndate = 2021-03-01\nunits = 80_000",
             true,
         ),
+        // The upgrade becomes the archive's newest award, which dates every
+        // empty feed (tiers nobody reached): those are redone too.
+        ("newest", "date = 2021-03-01", "date = 2025-06-01", true),
     ];
     for (what, from, to, searched) in edits {
         edit(&fx, HAMARA, from, to);
