@@ -185,7 +185,7 @@ pub fn load(root: &Path) -> Loaded {
     // order of `Path`'s comparison, which parses both paths again for each
     // comparison): the bytes of the path with every separator as NUL, which
     // sorts below any byte of a name. walkdir's own sorting did the same
-    // parsing: together 8% of `check` at 100,000 records, on one core.
+    // parsing, on one core: this is 7.5% fewer instructions for `check`.
     files.sort_by_cached_key(|(kind, rel)| {
         let mut key = rel.as_os_str().as_encoded_bytes().to_vec();
         for b in &mut key {
