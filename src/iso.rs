@@ -255,10 +255,7 @@ pub const COUNTRIES: &[(&str, &str)] = &[
 
 /// The English short name of an ISO 3166-1 alpha-2 code.
 pub fn country_name(code: &str) -> Option<&'static str> {
-    COUNTRIES
-        .binary_search_by(|(c, _)| (*c).cmp(code))
-        .ok()
-        .map(|i| COUNTRIES[i].1)
+    country_index(code).map(|i| COUNTRIES[i].1)
 }
 
 /// The position in [`COUNTRIES`] of `code`, found by its two letters
