@@ -193,8 +193,12 @@ fn entry(x: &mut String, index: &Index<'_>, base_url: &str, a: &AwardRef) {
 }
 
 /// Every feed: the site's, one per label (imprints included, like its page) and
-/// one per tier.
-pub fn files(index: &Index<'_>, base_url: &str) -> Vec<OutFile> {
+/// one per tier, each given to `emit` as soon as it is made.
+pub fn files<R: Send>(
+    index: &Index<'_>,
+    base_url: &str,
+    emit: impl Fn(OutFile) -> R + Sync,
+) -> Vec<R> {
     let config = index.config;
     let fallback = index.awards.first().map_or_else(
         || "1970-01-01T00:00:00Z".to_string(),
@@ -228,9 +232,11 @@ pub fn files(index: &Index<'_>, base_url: &str) -> Vec<OutFile> {
     }
     specs
         .par_iter()
-        .map(|s| OutFile {
-            path: s.path.clone(),
-            bytes: render(index, base_url, s, &fallback).into_bytes(),
+        .map(|s| {
+            emit(OutFile {
+                path: s.path.clone(),
+                bytes: render(index, base_url, s, &fallback).into_bytes(),
+            })
         })
         .collect()
 }

@@ -361,7 +361,8 @@ pub fn render_site(
     only: Only<'_>,
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
     // Pages render on a pool of their own while Pagefind, on the global pool,
-    // indexes: each fills the cores the other leaves idle in its serial parts.
+    // indexes (beside the release pages, see `render_pages`): each fills the
+    // cores the other leaves idle in its serial parts.
     let pool = rayon::ThreadPoolBuilder::new()
         .thread_name(|i| format!("render-{i}"))
         .build()
@@ -373,7 +374,11 @@ pub fn render_site(
         })?;
     std::thread::scope(|scope| {
         let (facets_tx, facets_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
         let search = scope.spawn(move || {
+            // Indexing waits for the list pages (see `render_pages`); a render
+            // that stopped early drops the sender, which also lets it go.
+            let _ = go_rx.recv();
             // An edit of nothing searched keeps the bundle and the search page.
             if !only.is_none_or(|f| f(SEARCH_ENTRY) || f("search/index.html")) {
                 return Ok(Vec::new());
@@ -388,11 +393,25 @@ pub fn render_site(
             crate::timings::mark("search index");
             bundle
         });
-        pool.install(|| render_pages(index, theme, base_url, sink, only, facets_rx, search))
+        let search = SearchJob {
+            go: go_tx,
+            facets: facets_rx,
+            handle: search,
+        };
+        pool.install(|| render_pages(index, theme, base_url, sink, only, search))
     })
 }
 
 type SearchBundle = Result<Vec<OutFile>, Box<Diagnostic>>;
+
+/// The search indexer's thread, as [`render_pages`] drives it.
+struct SearchJob<'s> {
+    /// Starts the indexer.
+    go: std::sync::mpsc::Sender<()>,
+    /// The search page's filter values, once the records are made.
+    facets: std::sync::mpsc::Receiver<search::SearchFacets>,
+    handle: std::thread::ScopedJoinHandle<'s, SearchBundle>,
+}
 
 /// [`render_site`] but the search index, which `search` builds meanwhile.
 fn render_pages(
@@ -401,9 +420,13 @@ fn render_pages(
     base_url: &str,
     sink: &dyn Sink,
     only: Only<'_>,
-    facets: std::sync::mpsc::Receiver<search::SearchFacets>,
-    search: std::thread::ScopedJoinHandle<'_, SearchBundle>,
+    search: SearchJob<'_>,
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
+    // A partial build renders few list pages and holds little: its search
+    // index (when the edit changes what is searched) starts at once.
+    if only.is_some() {
+        let _ = search.go.send(());
+    }
     let mut views = Views::new(index);
     views.base = base_path(base_url);
     crate::timings::mark("views");
@@ -448,8 +471,9 @@ fn render_pages(
         theme,
         site: &site_ctx,
     };
-    let award_rows = &AwardRowsHtml::new(rr, &views);
-    let summaries = &SummaryValues::new(&views);
+    let award_rows_cache = AwardRowsHtml::new(rr, &views);
+    let summaries_cache = SummaryValues::new(&views);
+    let (award_rows, summaries) = (&award_rows_cache, &summaries_cache);
 
     // Every page is described by its folder and a closure that builds its
     // context inside the parallel render, so contexts exist only while their
@@ -716,6 +740,12 @@ fn render_pages(
         .map(|(_, f)| render_one(f()))
         .collect();
     crate::timings::mark("list pages");
+    // The search index is made beside the release pages, not the list pages:
+    // its memory then adds to theirs (a page and its file at a time) instead
+    // of to the list pages' shared rows and summaries, which go first.
+    drop(award_rows_cache);
+    drop(summaries_cache);
+    let _ = search.go.send(());
     let want_data = wanted(data::CSV_PATH) || wanted(data::JSON_PATH) || wanted(data::SCHEMA_PATH);
     let release_pages = || {
         release_jobs
@@ -742,14 +772,22 @@ fn render_pages(
             .collect::<Vec<_>>()
     };
     // Feeds and the open data are long serial tasks: beside the release
-    // pages, not after them, where they left a core idle.
-    let (release_results, (feed_files, data_files)) = rayon::join(release_pages, || {
+    // pages, not after them, where they left a core idle. Each file is
+    // written as it is made.
+    let emit = |f: OutFile| wanted(&f.path).then(|| put(f.path, f.bytes));
+    let (release_results, (feed_results, data_results)) = rayon::join(release_pages, || {
         rayon::join(
-            || feeds::files(index, base_url),
-            || want_data.then(|| data::files(index, base_url)),
+            || feeds::files(index, base_url, emit),
+            || want_data.then(|| data::files(index, base_url, emit)),
         )
     });
     results.extend(release_results);
+    results.extend(feed_results.into_iter().flatten());
+    match data_results {
+        Some(Ok(written)) => results.extend(written.into_iter().flatten()),
+        Some(Err(d)) => results.push(Err(d)),
+        None => {}
+    }
     crate::timings::mark("release pages, feeds, open data");
     // The 404 page is a file at the root, not a folder.
     let mut ctx404 = site_ctx.clone();
@@ -770,15 +808,9 @@ fn render_pages(
             .collect()
     };
     results.extend(put_all(theme.static_files()));
-    results.extend(put_all(feed_files));
-    match data_files {
-        Some(Ok(files)) => results.extend(put_all(files)),
-        Some(Err(d)) => results.push(Err(d)),
-        None => {}
-    }
-    crate::timings::mark("feeds and open data written");
+    crate::timings::mark("theme files written");
     // The search page lists the filter values, which come with the records.
-    let facets = facets.recv();
+    let facets = search.facets.recv();
     if wanted("search/index.html") {
         results.push(match facets {
             Ok(f) => render_one(job("search/".into(), "search.html", "Search").with("facets", &f)),
@@ -788,7 +820,7 @@ fn render_pages(
             ))),
         });
     }
-    match search.join() {
+    match search.handle.join() {
         Ok(Ok(files)) => results.extend(put_all(files)),
         Ok(Err(d)) => results.push(Err(d)),
         Err(_) => results.push(Err(Box::new(Diagnostic::error(
