@@ -740,12 +740,13 @@ fn render_pages(
         .map(|(_, f)| render_one(f()))
         .collect();
     crate::timings::mark("list pages");
-    // The search index is made beside the release pages, not the list pages:
-    // its memory then adds to theirs (a page and its file at a time) instead
-    // of to the list pages' shared rows and summaries, which go first.
+    // The search index is made beside the release pages, once the open data
+    // is written: its memory then adds to theirs (a page and its file at a
+    // time) instead of to the list pages' shared rows and summaries, which go
+    // first, or to the open data's every award.
     drop(award_rows_cache);
     drop(summaries_cache);
-    let _ = search.go.send(());
+    let go = search.go.clone();
     let want_data = wanted(data::CSV_PATH) || wanted(data::JSON_PATH) || wanted(data::SCHEMA_PATH);
     let release_pages = || {
         release_jobs
@@ -778,10 +779,18 @@ fn render_pages(
     let (release_results, (feed_results, data_results)) = rayon::join(release_pages, || {
         rayon::join(
             || feeds::files(index, base_url, emit),
-            || want_data.then(|| data::files(index, base_url, emit)),
+            || {
+                let written = want_data.then(|| data::files(index, base_url, emit));
+                let _ = go.send(());
+                written
+            },
         )
     });
     results.extend(release_results);
+    // Nothing after this shows an award: the views go before the search
+    // index ends, where its memory peaks.
+    drop(views);
+    drop(release_awards);
     results.extend(feed_results.into_iter().flatten());
     match data_results {
         Some(Ok(written)) => results.extend(written.into_iter().flatten()),

@@ -289,15 +289,15 @@ pub async fn build_indexes(
                     if let Some(existing_page) = packed_word
                         .pages
                         .iter_mut()
-                        .find(|p| p.page_number == page.fragment.page_number)
+                        .find(|p| p.page_number() == page.fragment.page_number)
                     {
-                        existing_page.meta_locs = meta_locs;
+                        existing_page.set_meta_locs(meta_locs);
                     } else {
-                        packed_word.pages.push(PackedPage {
-                            page_number: page.fragment.page_number,
-                            locs: vec![],
+                        packed_word.pages.push(PackedPage::new(
+                            page.fragment.page_number,
+                            vec![],
                             meta_locs,
-                        });
+                        ));
                     }
                 }
 
@@ -313,24 +313,24 @@ pub async fn build_indexes(
                         if let Some(existing_page) = existing_variant
                             .pages
                             .iter_mut()
-                            .find(|p| p.page_number == page.fragment.page_number)
+                            .find(|p| p.page_number() == page.fragment.page_number)
                         {
-                            existing_page.meta_locs = meta_locs;
+                            existing_page.set_meta_locs(meta_locs);
                         } else {
-                            existing_variant.pages.push(PackedPage {
-                                page_number: page.fragment.page_number,
-                                locs: vec![],
+                            existing_variant.pages.push(PackedPage::new(
+                                page.fragment.page_number,
+                                vec![],
                                 meta_locs,
-                            });
+                            ));
                         }
                     } else {
                         packed_word.additional_variants.push(PackedVariant {
                             form: variant_form,
-                            pages: vec![PackedPage {
-                                page_number: page.fragment.page_number,
-                                locs: vec![],
+                            pages: vec![PackedPage::new(
+                                page.fragment.page_number,
+                                vec![],
                                 meta_locs,
-                            }],
+                            )],
                         });
                     }
                 }
@@ -461,9 +461,9 @@ pub async fn build_indexes(
 
     // Sort pages within each word by page_number to maintain correct order after parallel processing
     for packed_word in word_map.values_mut() {
-        packed_word.pages.sort_by_key(|p| p.page_number);
+        packed_word.pages.sort_by_key(|p| p.page_number());
         for variant in &mut packed_word.additional_variants {
-            variant.pages.sort_by_key(|p| p.page_number);
+            variant.pages.sort_by_key(|p| p.page_number());
         }
     }
 
@@ -492,11 +492,23 @@ pub async fn build_indexes(
         // once grouped rather than kept beside the groups to the end (the peak
         // of a 100,000-release build). Collisions are still settled in order.
         let prefix = format!("{language}_group_");
-        let groups: Vec<(String, String, Vec<(usize, String)>)> = fragments
-            .par_chunks(group_size)
+        // Each group's fragments are moved into it and dropped once it is
+        // written, so the fragments and the groups never both exist whole.
+        let mut chunks: Vec<Vec<_>> = Vec::with_capacity(fragments.len().div_ceil(group_size));
+        let mut rest = fragments.into_iter();
+        loop {
+            let chunk: Vec<_> = rest.by_ref().take(group_size).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(chunk);
+        }
+        drop(rest);
+        let groups: Vec<(String, String, Vec<(usize, String)>)> = chunks
+            .into_par_iter()
             .map(|chunk| {
                 let mut group_map = BTreeMap::new();
-                for (_, (hash, frag)) in chunk {
+                for (_, (hash, frag)) in &chunk {
                     let val: serde_json::Value = serde_json::from_str(&frag.encoded_data).unwrap();
                     group_map.insert(hash.clone(), val);
                 }
@@ -509,7 +521,6 @@ pub async fn build_indexes(
                 (group_hash, group_json, pages)
             })
             .collect();
-        drop(fragments);
         let mut group_hashes: BTreeSet<String> = BTreeSet::new();
         for (group_hash, group_json, pages) in groups {
             // If we hit a collision, extend one hash until we stop colliding
@@ -618,17 +629,17 @@ pub async fn build_indexes(
                 .map(|mut word| {
                     let mut last_page: usize = 0;
                     for page in &mut word.pages {
-                        let delta = page.page_number - last_page;
-                        last_page = page.page_number;
-                        page.page_number = delta;
+                        let delta = page.page_number() - last_page;
+                        last_page = page.page_number();
+                        page.set_page_number(delta);
                     }
                     // Also handle additional_variants
                     for variant in &mut word.additional_variants {
                         let mut last_page: usize = 0;
                         for page in &mut variant.pages {
-                            let delta = page.page_number - last_page;
-                            last_page = page.page_number;
-                            page.page_number = delta;
+                            let delta = page.page_number() - last_page;
+                            last_page = page.page_number();
+                            page.set_page_number(delta);
                         }
                     }
                     word
@@ -719,11 +730,7 @@ fn positions_to_packed_page(mut positions: Vec<FossickedWord>, page_number: usiz
         }
     }
 
-    PackedPage {
-        page_number,
-        locs: weighted_positions,
-        meta_locs: vec![],
-    }
+    PackedPage::new(page_number, weighted_positions, vec![])
 }
 
 fn chunk_index(word_map: HashMap<String, PackedWord>, chunk_size: usize) -> Vec<Vec<PackedWord>> {
@@ -744,13 +751,12 @@ fn chunk_index(word_map: HashMap<String, PackedWord>, chunk_size: usize) -> Vec<
             .pages
             .iter()
             .chain(word.additional_variants.iter().flat_map(|v| &v.pages))
-            .map(|p| p.locs.len() + p.meta_locs.len() + 1)
+            .map(|p| p.locs().len() + p.meta_locs().len() + 1)
             .sum::<usize>()
             + word.additional_variants.len();
         index_chunk.push(word);
         if index_chunk_size >= chunk_size {
-            index_chunks.push(index_chunk.clone());
-            index_chunk.clear();
+            index_chunks.push(std::mem::take(&mut index_chunk));
             index_chunk_size = 0;
         }
     }
@@ -847,11 +853,7 @@ mod tests {
     }
     impl Mock for HashMap<String, PackedWord> {
         fn word(&mut self, word: &str, page_number: usize, locs: Vec<i32>) {
-            let page = PackedPage {
-                page_number,
-                locs,
-                meta_locs: vec![],
-            };
+            let page = PackedPage::new(page_number, locs, vec![]);
             match self.get_mut(word) {
                 Some(w) => w.pages.push(page),
                 None => {
