@@ -41,7 +41,7 @@ struct SearchState {
     consume_pages: bool,
     /// impala-awards patch: custom records added after every fossicked page,
     /// fossicked only when `build_indexes` processes them (see `defer_batch`).
-    deferred: Vec<Fossicker>,
+    deferred: Vec<index::DeferredRecord>,
     /// Position of each URL in `deferred`.
     deferred_positions: HashMap<String, usize>,
     built_indexes: Vec<PagefindIndexes>,
@@ -169,17 +169,16 @@ impl SearchState {
         Ok(n)
     }
 
-    /// impala-awards patch: stores custom records (fossickers holding their
-    /// data) to be fossicked a chunk at a time while the index is built, so
+    /// impala-awards patch: stores custom records to be fossicked a chunk at a time while the index is built, so
     /// that the word maps of every record never exist at once (they were a
     /// third of a 100,000-record build's peak memory). A record with the URL
     /// of one stored before replaces it. Unlike a fossicked page, a deferred
     /// record is indexed even when its content has no word. Returns how many
     /// records were given.
-    pub fn defer_batch(&mut self, files: Vec<Fossicker>) -> usize {
+    pub fn defer_batch(&mut self, files: Vec<index::DeferredRecord>) -> usize {
         let n = files.len();
         for file in files {
-            let url = file.page_url().unwrap_or_default().to_string();
+            let url = file.url().to_string();
             if let Some(&existing) = self.deferred_positions.get(&url) {
                 self.deferred[existing] = file;
             } else {
@@ -198,7 +197,10 @@ impl SearchState {
             return Ok(());
         }
         self.deferred_positions.clear();
-        let files = std::mem::take(&mut self.deferred);
+        let files = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .map(index::DeferredRecord::into_fossicker)
+            .collect();
         self.fossick_batch(files)?;
         Ok(())
     }

@@ -152,16 +152,6 @@ fn memo_words(
 }
 
 impl Fossicker {
-    /// impala-awards patch: the URL the page was given, if any.
-    pub fn page_url(&self) -> Option<&str> {
-        self.page_url.as_deref()
-    }
-
-    /// impala-awards patch: the page's data, when it came with it (a custom record).
-    pub fn data(&self) -> Option<&DomParserResult> {
-        self.data.as_ref()
-    }
-
     pub fn new_relative_to(file_path: PathBuf, root_path: PathBuf) -> Self {
         Self {
             file_path: Some(file_path),

@@ -3,7 +3,7 @@ use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    fossick::{FossickedData, FossickedWord, Fossicker, MetaFossickedWord},
+    fossick::{parser::DomParserResult, FossickedData, FossickedWord, Fossicker, MetaFossickedWord},
     index::index_metadata::MetaFilter,
     utils::full_hash,
     SearchOptions,
@@ -55,50 +55,112 @@ struct PageProcessingResult {
 /// impala-awards patch: pages processed per parallel batch in [`build_indexes`].
 const PAGE_CHUNK: usize = 4096;
 
-/// impala-awards patch: a page to index: fossicked already, or a custom
-/// record (see `SearchState::defer_batch`) fossicked when its chunk is processed.
-pub enum IndexPage {
-    Fossicked(FossickedData),
-    Deferred(Fossicker),
+/// impala-awards patch: a custom record waiting for its chunk of
+/// [`build_indexes`] (see `SearchState::defer_batch`), its maps kept as
+/// slices: a `BTreeMap` allocates a node of eleven entries for the two to six
+/// an awards record has, which made the waiting records of a 100,000-record
+/// index 290 MB instead of about 100.
+pub struct DeferredRecord {
+    url: String,
+    content: String,
+    language: String,
+    meta: Box<[(String, String)]>,
+    filters: Box<[(String, Vec<String>)]>,
+    sort: Box<[(String, String)]>,
 }
 
-static NO_STRINGS: BTreeMap<String, String> = BTreeMap::new();
+impl DeferredRecord {
+    pub fn new(
+        url: String,
+        content: String,
+        language: String,
+        meta: BTreeMap<String, String>,
+        filters: BTreeMap<String, Vec<String>>,
+        sort: BTreeMap<String, String>,
+    ) -> Self {
+        DeferredRecord {
+            url,
+            content,
+            language,
+            meta: meta.into_iter().collect(),
+            filters: filters.into_iter().collect(),
+            sort: sort.into_iter().collect(),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The fossicker of the record, with the data `add_custom_records` gave it.
+    pub fn into_fossicker(self) -> Fossicker {
+        let data = DomParserResult {
+            digest: self.content,
+            filters: self.filters.into_vec().into_iter().collect(),
+            sort: self.sort.into_vec().into_iter().collect(),
+            meta: self.meta.into_vec().into_iter().collect(),
+            anchor_content: BTreeMap::new(),
+            anchor_titles: BTreeMap::new(),
+            has_custom_body: false,
+            force_inclusion: true,
+            has_html_element: true,
+            has_old_bundle_reference: false,
+            has_default_ui_reference: false,
+            language: self.language,
+        };
+        Fossicker::new_with_data(self.url, data)
+    }
+}
+
+/// impala-awards patch: a page to index: fossicked already, or a custom
+/// record fossicked when its chunk is processed.
+pub enum IndexPage {
+    Fossicked(FossickedData),
+    Deferred(DeferredRecord),
+}
 
 impl IndexPage {
     pub fn language(&self) -> &str {
         match self {
             IndexPage::Fossicked(d) => &d.language,
-            IndexPage::Deferred(f) => f.data().map_or("unknown", |d| d.language.as_str()),
+            IndexPage::Deferred(r) => &r.language,
         }
     }
 
     pub fn url(&self) -> &str {
         match self {
             IndexPage::Fossicked(d) => &d.fragment.data.url,
-            IndexPage::Deferred(f) => f.page_url().unwrap_or_default(),
+            IndexPage::Deferred(r) => &r.url,
         }
     }
 
-    /// The sort values: a fossicked page has those of its data.
-    fn sort(&self) -> &BTreeMap<String, String> {
+    /// The sort keys and values: a fossicked page has those of its data.
+    fn sort(&self) -> Box<dyn Iterator<Item = (&String, &String)> + '_> {
         match self {
-            IndexPage::Fossicked(d) => &d.sort,
-            IndexPage::Deferred(f) => f.data().map_or(&NO_STRINGS, |d| &d.sort),
+            IndexPage::Fossicked(d) => Box::new(d.sort.iter()),
+            IndexPage::Deferred(r) => Box::new(r.sort.iter().map(|(k, v)| (k, v))),
         }
     }
 
-    /// The meta fields: a fossicked page has those of its data (tidied values, same keys).
-    fn meta(&self) -> &BTreeMap<String, String> {
+    fn sort_value(&self, key: &str) -> Option<&String> {
         match self {
-            IndexPage::Fossicked(d) => &d.fragment.data.meta,
-            IndexPage::Deferred(f) => f.data().map_or(&NO_STRINGS, |d| &d.meta),
+            IndexPage::Fossicked(d) => d.sort.get(key),
+            IndexPage::Deferred(r) => r.sort.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        }
+    }
+
+    /// The meta field names: a fossicked page has those of its data (tidied values, same keys).
+    fn meta_keys(&self) -> Box<dyn Iterator<Item = &String> + '_> {
+        match self {
+            IndexPage::Fossicked(d) => Box::new(d.fragment.data.meta.keys()),
+            IndexPage::Deferred(r) => Box::new(r.meta.iter().map(|(k, _)| k)),
         }
     }
 
     fn fossicked(self, page_number: usize, options: &SearchOptions) -> Result<FossickedData> {
         let mut page = match self {
             IndexPage::Fossicked(d) => d,
-            IndexPage::Deferred(f) => f.fossick_sync(options)?,
+            IndexPage::Deferred(r) => r.into_fossicker().fossick_sync(options)?,
         };
         page.fragment.page_number = page_number;
         Ok(page)
@@ -135,7 +197,7 @@ pub async fn build_indexes(
     // Get all possible sort keys
     let mut sorts: Vec<_> = pages
         .iter()
-        .flat_map(|page| page.sort().keys().cloned())
+        .flat_map(|page| page.sort().map(|(k, _)| k.clone()).collect::<Vec<_>>())
         .collect();
     sorts.sort_unstable();
     sorts.dedup();
@@ -143,7 +205,7 @@ pub async fn build_indexes(
     // Determine the best sorting parser that fits all available values for each given key
     let mut sort_types: BTreeMap<String, SortType> = BTreeMap::new();
     for sort in sorts.iter() {
-        let mut sort_values = pages.iter().flat_map(|page| page.sort().get(sort));
+        let mut sort_values = pages.iter().flat_map(|page| page.sort_value(sort));
         sort_types.insert(
             sort.clone(),
             if sort_values.all(|v| parse_int_sort(v).is_some() || parse_float_sort(v).is_some()) {
@@ -158,7 +220,7 @@ pub async fn build_indexes(
         let mut page_values: Vec<_> = pages
             .iter()
             .enumerate()
-            .flat_map(|(page_number, page)| page.sort().get(&sort_key).map(|v| (v, page_number)))
+            .flat_map(|(page_number, page)| page.sort_value(&sort_key).map(|v| (v, page_number)))
             .collect();
         options.logger.v_info(format!(
             "Prebuilding sort order for {sort_key}, processed as type: {sort_type:#?}"
@@ -184,7 +246,7 @@ pub async fn build_indexes(
 
     let mut meta_fields_set: BTreeSet<String> = BTreeSet::new();
     for page in pages.iter() {
-        meta_fields_set.extend(page.meta().keys().cloned());
+        meta_fields_set.extend(page.meta_keys().cloned());
     }
     meta.meta_fields = meta_fields_set.into_iter().collect();
 

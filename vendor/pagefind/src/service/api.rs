@@ -200,24 +200,19 @@ impl PagefindIndex {
             .options
             .force_language
             .clone();
-        let files: Vec<Fossicker> = records
+        // impala-awards patch: each record's maps become slices as it is
+        // moved, so the records' maps never all exist twice.
+        let files: Vec<crate::index::DeferredRecord> = records
             .into_iter()
             .map(|r| {
-                let data = DomParserResult {
-                    digest: r.content,
-                    filters: r.filters,
-                    sort: r.sort,
-                    meta: r.meta,
-                    anchor_content: BTreeMap::new(),
-                    anchor_titles: BTreeMap::new(),
-                    has_custom_body: false,
-                    force_inclusion: true,
-                    has_html_element: true,
-                    has_old_bundle_reference: false,
-                    has_default_ui_reference: false,
-                    language: force_language.clone().unwrap_or(r.language),
-                };
-                Fossicker::new_with_data(r.url, data)
+                crate::index::DeferredRecord::new(
+                    r.url,
+                    r.content,
+                    force_language.clone().unwrap_or(r.language),
+                    r.meta,
+                    r.filters,
+                    r.sort,
+                )
             })
             .collect();
         // impala-awards patch: fossicked while the index is built (see `defer_batch`).
