@@ -46,7 +46,22 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
 
 fn main() -> std::process::ExitCode {
     no_transparent_huge_pages();
+    sooner_purge();
     cli::main()
+}
+
+/// mimalloc (v3) returns freed memory to the system 1 s after it is freed;
+/// 100 ms (what `MIMALLOC_PURGE_DELAY=100` does; setting that variable still
+/// decides instead) kept a 100k build's peak resident memory 5–10% lower
+/// (three alternating pairs: 943–1,029 → 910–926 MB; 10k 190–200 → 154–171
+/// MB) for about 1.5 s more system time at 100k, its wall time within noise.
+fn sooner_purge() {
+    // `mi_option_purge_delay` of mimalloc.h (v3), which libmimalloc-sys does not name.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one of mimalloc's integer options; any value is valid.
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 100) }
+    }
 }
 
 /// Transparent huge pages off for this process (what `MIMALLOC_ALLOW_THP=0`
