@@ -53,7 +53,7 @@ fn main() -> std::process::ExitCode {
 /// mimalloc (v3) returns freed memory to the system 1 s after it is freed;
 /// 100 ms (what `MIMALLOC_PURGE_DELAY=100` does; setting that variable still
 /// decides instead) kept a 100k build's peak resident memory 5–10% lower
-/// (three alternating pairs: 943–1,029 → 910–926 MB; 10k 190–200 → 154–171
+/// (five alternating pairs: 943–1,029 → 907–926 MB; 10k 175–200 → 154–171
 /// MB) for about 1.5 s more system time at 100k, its wall time within noise.
 fn sooner_purge() {
     // `mi_option_purge_delay` of mimalloc.h (v3), which libmimalloc-sys does not name.

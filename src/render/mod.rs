@@ -376,8 +376,9 @@ pub fn render_site(
         let (facets_tx, facets_rx) = std::sync::mpsc::channel();
         let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
         let search = scope.spawn(move || {
-            // Indexing waits for the list pages (see `render_pages`); a render
-            // that stopped early drops the sender, which also lets it go.
+            // Indexing waits for `render_pages` to say go (after the list pages
+            // and the open data; at once in a partial build); a render that
+            // stopped early drops the sender, which also lets it go.
             let _ = go_rx.recv();
             // An edit of nothing searched keeps the bundle and the search page.
             if !only.is_none_or(|f| f(SEARCH_ENTRY) || f("search/index.html")) {
