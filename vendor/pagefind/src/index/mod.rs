@@ -134,11 +134,11 @@ impl IndexPage {
         }
     }
 
-    /// The sort keys and values: a fossicked page has those of its data.
-    fn sort(&self) -> Box<dyn Iterator<Item = (&String, &String)> + '_> {
+    /// The sort keys: a fossicked page has those of its data.
+    fn sort_keys(&self) -> Box<dyn Iterator<Item = &String> + '_> {
         match self {
-            IndexPage::Fossicked(d) => Box::new(d.sort.iter()),
-            IndexPage::Deferred(r) => Box::new(r.sort.iter().map(|(k, v)| (k, v))),
+            IndexPage::Fossicked(d) => Box::new(d.sort.keys()),
+            IndexPage::Deferred(r) => Box::new(r.sort.iter().map(|(k, _)| k)),
         }
     }
 
@@ -197,7 +197,7 @@ pub async fn build_indexes(
     // Get all possible sort keys
     let mut sorts: Vec<_> = pages
         .iter()
-        .flat_map(|page| page.sort().map(|(k, _)| k.clone()).collect::<Vec<_>>())
+        .flat_map(|page| page.sort_keys().cloned())
         .collect();
     sorts.sort_unstable();
     sorts.dedup();
@@ -556,18 +556,9 @@ pub async fn build_indexes(
         let prefix = format!("{language}_group_");
         // Each group's fragments are moved into it and dropped once it is
         // written, so the fragments and the groups never both exist whole.
-        let mut chunks: Vec<Vec<_>> = Vec::with_capacity(fragments.len().div_ceil(group_size));
-        let mut rest = fragments.into_iter();
-        loop {
-            let chunk: Vec<_> = rest.by_ref().take(group_size).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            chunks.push(chunk);
-        }
-        drop(rest);
-        let groups: Vec<(String, String, Vec<(usize, String)>)> = chunks
+        let groups: Vec<(String, String, Vec<(usize, String)>)> = fragments
             .into_par_iter()
+            .chunks(group_size)
             .map(|chunk| {
                 let mut group_map = BTreeMap::new();
                 for (_, (hash, frag)) in &chunk {
