@@ -372,26 +372,35 @@ impl Stager {
 
     /// Adds one file of the new site (its path relative to the output, '/'-separated).
     pub fn put(&self, path: &str, bytes: &[u8]) -> Result<(), PublishError> {
+        self.put_parts(path, &[bytes])
+    }
+
+    /// [`Stager::put`] for a file made of `parts`, in order, which are
+    /// written one after another instead of being joined first.
+    pub fn put_parts(&self, path: &str, parts: &[&[u8]]) -> Result<(), PublishError> {
         let rel = safe_relative(path)?;
-        let hash = blake3::hash(bytes).to_hex().to_string();
+        let hash = hash_parts(parts).to_hex().to_string();
+        let len = parts.iter().map(|p| p.len() as u64).sum::<u64>();
         let dest = self.dir.join(&rel);
         let keep = if self.fresh {
             false
         } else if self.old.is_empty() {
-            same_bytes(&dest, bytes)
+            match parts {
+                [bytes] => same_bytes(&dest, bytes),
+                _ => same_bytes(&dest, &parts.concat()),
+            }
         } else {
             self.old.get(path) == Some(&hash)
-                && fs::symlink_metadata(&dest)
-                    .is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+                && fs::symlink_metadata(&dest).is_ok_and(|m| m.is_file() && m.len() == len)
         };
         if !keep {
             // Never write through a link someone placed in the buffer.
             if !self.fresh && fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_file()) {
                 let _ = fs::remove_file(&dest);
             }
-            write_creating_parents(&dest, bytes)?;
+            write_creating_parents(&dest, parts)?;
         }
-        self.listed(path, hash, bytes.len() as u64);
+        self.listed(path, hash, len);
         Ok(())
     }
 
@@ -438,7 +447,7 @@ impl Stager {
                 if !self.fresh && fs::symlink_metadata(&dest).is_ok_and(|m| !m.is_file()) {
                     let _ = fs::remove_file(&dest);
                 }
-                write_creating_parents(&dest, &bytes)?;
+                write_creating_parents(&dest, &[&bytes])?;
                 bytes.len() as u64
             }
         };
@@ -551,7 +560,15 @@ impl Stager {
 
 impl crate::render::Sink for Stager {
     fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Box<crate::diagnostics::Diagnostic>> {
-        Stager::put(self, path, &bytes).map_err(|e| {
+        crate::render::Sink::put_parts(self, path, &[&bytes])
+    }
+
+    fn put_parts(
+        &self,
+        path: &str,
+        parts: &[&[u8]],
+    ) -> Result<(), Box<crate::diagnostics::Diagnostic>> {
+        Stager::put_parts(self, path, parts).map_err(|e| {
             Box::new(
                 crate::diagnostics::Diagnostic::error("output", e.to_string())
                     .note("the previous output was left as it was"),
@@ -560,17 +577,54 @@ impl crate::render::Sink for Stager {
     }
 }
 
-/// Writes `bytes` to `dest`, making its folder on the first file written there.
-fn write_creating_parents(dest: &Path, bytes: &[u8]) -> Result<(), PublishError> {
-    match fs::write(dest, bytes) {
+/// The hash of `parts` joined. Rows of a list page are a kilobyte each:
+/// they are hashed in larger runs, which BLAKE3 hashes several chunks at a
+/// time, as it does one whole buffer.
+fn hash_parts(parts: &[&[u8]]) -> blake3::Hash {
+    if let [bytes] = parts {
+        return blake3::hash(bytes);
+    }
+    const RUN: usize = 64 * 1024;
+    let mut hasher = blake3::Hasher::new();
+    let mut run = Vec::with_capacity(RUN);
+    for p in parts {
+        if run.len() + p.len() > RUN && !run.is_empty() {
+            hasher.update(&run);
+            run.clear();
+        }
+        if p.len() >= RUN {
+            hasher.update(p);
+        } else {
+            run.extend_from_slice(p);
+        }
+    }
+    hasher.update(&run);
+    hasher.finalize()
+}
+
+/// Writes `parts`, one after another, to `dest`, making its folder on the
+/// first file written there.
+fn write_creating_parents(dest: &Path, parts: &[&[u8]]) -> Result<(), PublishError> {
+    match write_parts(dest, parts) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             if let Some(dir) = dest.parent() {
                 fs::create_dir_all(dir).map_err(io_err(dir))?;
             }
-            fs::write(dest, bytes).map_err(io_err(dest))
+            write_parts(dest, parts).map_err(io_err(dest))
         }
         r => r.map_err(io_err(dest)),
     }
+}
+
+fn write_parts(dest: &Path, parts: &[&[u8]]) -> io::Result<()> {
+    if let [bytes] = parts {
+        return fs::write(dest, bytes);
+    }
+    let mut w = io::BufWriter::with_capacity(256 * 1024, fs::File::create(dest)?);
+    for p in parts {
+        io::Write::write_all(&mut w, p)?;
+    }
+    io::Write::flush(&mut w)
 }
 
 /// Removes from `dir` every file, link and empty folder not in `keep`.

@@ -1098,6 +1098,67 @@ fn a_theme_showing_the_awards_rows_twice_or_escaped_gets_what_it_wrote() {
     assert!(!main.contains("<tr"), "{main}");
 }
 
+/// The rows of tier, year, label, artist and country pages are spliced in as
+/// their files are written, like the awards table's: a theme that shows them
+/// twice, escaped, or tests whether there are any gets what it wrote.
+#[test]
+fn a_theme_showing_list_rows_twice_escaped_or_tested_gets_what_it_wrote() {
+    let full = fixture();
+    let tbody = |path: &str| {
+        let html = page(&full.out(), path);
+        let start = html.find("<tbody>").expect("the table's body") + "<tbody>".len();
+        let end = html[start..].find("</tbody>").expect("its end") + start;
+        html[start..end].trim().to_string()
+    };
+    let (tier_rows, year_rows) = (tbody("tiers/silver/"), tbody("years/2021/"));
+    let country_rows = tbody("countries/de/");
+    assert!(
+        tier_rows.contains("<tr") && year_rows.contains("<tr"),
+        "{tier_rows}"
+    );
+    assert!(country_rows.contains("<tr"), "{country_rows}");
+    let site = Site::valid();
+    let cfg = std::fs::read_to_string(site.root().join("site.toml")).unwrap();
+    site.write("site.toml", format!("theme = \"mytheme\"\n{cfg}"));
+    let block = |body: &str| {
+        format!("{{% extends \"base.html\" %}}{{% block content %}}{body}{{% endblock content %}}")
+    };
+    site.write(
+        "mytheme/templates/tier.html",
+        block(
+            "{% if awards_html %}<div id=\"a\">{{ awards_html | safe }}</div>\
+             {% else %}<p>no rows</p>{% endif %}",
+        ),
+    );
+    site.write(
+        "mytheme/templates/year.html",
+        block("<div id=\"a\">{{ awards_html | safe }}</div><div id=\"b\">{{ awards_html | safe }}</div>"),
+    );
+    site.write(
+        "mytheme/templates/country.html",
+        block("<pre>{{ releases_html }}</pre>"),
+    );
+    let built = build_site(site, &[]);
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    let once = built.main("tiers/silver/");
+    let expected = format!("<div id=\"a\">{tier_rows}</div>");
+    assert!(squeeze(&once).contains(&squeeze(&expected)), "{once}");
+    let twice = built.main("years/2021/");
+    let expected = format!("<div id=\"a\">{year_rows}</div><div id=\"b\">{year_rows}</div>");
+    assert!(squeeze(&twice).contains(&squeeze(&expected)), "{twice}");
+    // A tier without awards has no rows: the test sees an empty string.
+    let empty = built.main("tiers/diamond/");
+    assert!(empty.contains("<p>no rows</p>"), "{empty}");
+    assert!(!empty.contains('\u{1}'), "{empty}");
+    // Without `| safe` the rows are text, as the template says.
+    let text = built.main("countries/de/");
+    assert!(
+        text.contains("&lt;tr&gt;&lt;th scope=&quot;row&quot;&gt;"),
+        "{text}"
+    );
+    assert!(!text.contains("<tr"), "{text}");
+}
+
 /// A site whose theme overrides `badge.html` with `badge`.
 fn themed_badge(badge: &str) -> Site {
     let site = Site::valid();

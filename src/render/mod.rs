@@ -34,6 +34,13 @@ pub struct OutFile {
 pub trait Sink: Sync {
     /// Takes one file; `path` is relative to the output folder, '/'-separated.
     fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), Box<Diagnostic>>;
+
+    /// Takes one file made of `parts`, in order. A long list page (a
+    /// country's 30,000 rows at 100,000 releases) goes to its file without
+    /// its rows being joined into one buffer first.
+    fn put_parts(&self, path: &str, parts: &[&[u8]]) -> Result<(), Box<Diagnostic>> {
+        self.put(path, parts.concat())
+    }
 }
 
 /// A [`Sink`] that keeps every file in memory.
@@ -110,7 +117,24 @@ struct Job {
     /// A part rendered ahead (see [`RowRenderer::rows`]) failed.
     error: Option<Box<Diagnostic>>,
     /// Rows to put where the page shows [`SPLICE_MARK`], by context key.
-    spliced: Option<(&'static str, Vec<String>)>,
+    spliced: Option<(&'static str, Vec<RowsPart>)>,
+}
+
+/// A piece of a list's rows, spliced into its page as it is written.
+enum RowsPart {
+    /// One award's row, shared with every page that lists the award.
+    Row(std::sync::Arc<str>),
+    /// Rows rendered for this page alone.
+    Chunk(String),
+}
+
+impl RowsPart {
+    fn as_str(&self) -> &str {
+        match self {
+            RowsPart::Row(s) => s,
+            RowsPart::Chunk(s) => s,
+        }
+    }
 }
 
 /// The rows of an award table (`award_table.html` shows them).
@@ -150,17 +174,17 @@ impl RowRenderer<'_> {
         self.parts_with(template, items, |ctx, chunk| ctx.insert(key, chunk))
     }
 
-    /// [`RowRenderer::rows`] for rows that are template values already.
-    fn value_rows(
+    /// [`RowRenderer::parts`] for rows that are template values already.
+    fn value_parts(
         self,
         template: &'static str,
         key: &'static str,
         items: &[tera::Value],
-    ) -> Result<String, Box<Diagnostic>> {
+    ) -> Result<Vec<RowsPart>, Box<Diagnostic>> {
         let parts = self.parts_with(template, items, |ctx, chunk| {
             ctx.insert_value(key, tera::Value::from(chunk));
         })?;
-        Ok(parts.concat())
+        Ok(parts.into_iter().map(RowsPart::Chunk).collect())
     }
 
     fn parts_with<T: Sync>(
@@ -231,7 +255,7 @@ struct AwardRowsHtml<'a, 'v, 'i> {
     rows: RowRenderer<'a>,
     views: &'v Views<'v, 'i>,
     /// By position in [`Views::all_rows`].
-    cells: Vec<std::sync::OnceLock<String>>,
+    cells: Vec<std::sync::OnceLock<std::sync::Arc<str>>>,
 }
 
 impl<'a, 'v, 'i> AwardRowsHtml<'a, 'v, 'i> {
@@ -243,7 +267,7 @@ impl<'a, 'v, 'i> AwardRowsHtml<'a, 'v, 'i> {
     }
 
     /// The row of the award at position `i`.
-    fn one(&self, i: usize) -> Result<&str, Box<Diagnostic>> {
+    fn one(&self, i: usize) -> Result<&std::sync::Arc<str>, Box<Diagnostic>> {
         let cell = &self.cells[i];
         if let Some(html) = cell.get() {
             return Ok(html);
@@ -254,26 +278,21 @@ impl<'a, 'v, 'i> AwardRowsHtml<'a, 'v, 'i> {
             std::slice::from_ref(&self.views.all_rows()[i]),
         )?;
         // Two threads may render the same row at once; both get the same bytes.
-        Ok(cell.get_or_init(|| html))
+        Ok(cell.get_or_init(|| html.into()))
     }
 
-    /// The rows of `awards`, in that order.
-    fn html(&self, awards: &[AwardRef]) -> Result<String, Box<Diagnostic>> {
+    /// The rows of `awards`, in that order, shared with the cache: a page's
+    /// rows are never joined, they go to its file one after another.
+    fn parts(&self, awards: &[AwardRef]) -> Result<Vec<RowsPart>, Box<Diagnostic>> {
         let positions: Vec<usize> = awards
             .iter()
             .filter_map(|a| self.views.row_index(a))
             .collect();
-        let parts: Vec<String> = positions
-            .par_chunks(ROW_CHUNK)
-            .map(|chunk| {
-                let mut s = String::new();
-                for &i in chunk {
-                    s.push_str(self.one(i)?);
-                }
-                Ok(s)
-            })
-            .collect::<Result<_, Box<Diagnostic>>>()?;
-        Ok(parts.concat())
+        positions
+            .par_iter()
+            .with_min_len(ROW_CHUNK)
+            .map(|&i| self.one(i).map(|row| RowsPart::Row(row.clone())))
+            .collect()
     }
 }
 
@@ -310,31 +329,26 @@ impl Job {
         key: &'static str,
         awards: &[AwardRef],
     ) -> Self {
-        self.with_html(key, cache.html(awards))
+        self.with_parts(key, cache.parts(awards))
     }
 
-    /// Adds `key`: HTML rendered ahead, or the first error of the page.
-    fn with_html(mut self, key: &'static str, html: Result<String, Box<Diagnostic>>) -> Self {
-        match html {
-            Ok(html) => self.context.insert(key, &html),
-            Err(e) => self.error = self.error.or(Some(e)),
-        }
-        self
-    }
-
-    /// [`RowRenderer::rows`] for a very long list (every award of the archive,
-    /// 120 MB of rows at 100,000 releases): the page renders around a mark
-    /// and the rows are joined into the output once, instead of being copied
-    /// into a template value and again through the template.
-    fn with_rows_spliced<T: Serialize + Sync>(
+    /// Adds `key`: rows rendered ahead, to be spliced in where the page shows
+    /// them (see [`SPLICE_MARK`]), or the first error of the page. No rows
+    /// are an empty string, as a template testing `{% if key %}` expects; a
+    /// page splices one key, any other gets its rows joined.
+    fn with_parts(
         mut self,
-        r: RowRenderer<'_>,
         key: &'static str,
-        template: &'static str,
-        item_key: &'static str,
-        items: &[T],
+        parts: Result<Vec<RowsPart>, Box<Diagnostic>>,
     ) -> Self {
-        match r.parts(template, item_key, items) {
+        match parts {
+            Ok(parts) if parts.iter().all(|p| p.as_str().is_empty()) => {
+                self.context.insert(key, "");
+            }
+            Ok(parts) if self.spliced.is_some() => {
+                let html: String = parts.iter().map(RowsPart::as_str).collect();
+                self.context.insert(key, &html);
+            }
             Ok(parts) => {
                 self.context.insert(key, SPLICE_MARK);
                 self.spliced = Some((key, parts));
@@ -342,6 +356,25 @@ impl Job {
             Err(e) => self.error = self.error.or(Some(e)),
         }
         self
+    }
+
+    /// [`RowRenderer::rows`] for a very long list (every award of the archive,
+    /// 120 MB of rows at 100,000 releases): the page renders around a mark
+    /// and the rows go to its file after the part before the mark, instead
+    /// of being copied into a template value and again through the template.
+    fn with_rows_spliced<T: Serialize + Sync>(
+        self,
+        r: RowRenderer<'_>,
+        key: &'static str,
+        template: &'static str,
+        item_key: &'static str,
+        items: &[T],
+    ) -> Self {
+        let parts = r.parts(template, item_key, items);
+        self.with_parts(
+            key,
+            parts.map(|ps| ps.into_iter().map(RowsPart::Chunk).collect()),
+        )
     }
 }
 
@@ -650,9 +683,9 @@ fn render_pages(
                             units: crate::config::fmt_units(e.units),
                         },
                     )
-                    .with_html(
+                    .with_parts(
                         "releases_html",
-                        rr.value_rows("country_rows.html", "releases", &releases),
+                        rr.value_parts("country_rows.html", "releases", &releases),
                     )
             }),
         ));
@@ -694,11 +727,20 @@ fn render_pages(
         path: String,
         sitemap: Option<String>,
     }
-    let put = |path: String, bytes: Vec<u8>| -> Result<Written, Box<Diagnostic>> {
-        let sitemap = (path == "index.html" || path.ends_with("/index.html"))
+    let sitemap_path = |path: &str, head: &[u8]| {
+        (path == "index.html" || path.ends_with("/index.html"))
             .then(|| path[..path.len() - "index.html".len()].to_string())
-            .filter(|_| !sitemap::is_noindex(&bytes));
+            .filter(|_| !sitemap::is_noindex(head))
+    };
+    let put = |path: String, bytes: Vec<u8>| -> Result<Written, Box<Diagnostic>> {
+        let sitemap = sitemap_path(&path, &bytes);
         sink.put(&path, bytes)?;
+        Ok(Written { path, sitemap })
+    };
+    // The head, where a page says noindex, is in the first part.
+    let put_parts = |path: String, parts: &[&[u8]]| -> Result<Written, Box<Diagnostic>> {
+        let sitemap = sitemap_path(&path, parts.first().copied().unwrap_or_default());
+        sink.put_parts(&path, parts)?;
         Ok(Written { path, sitemap })
     };
     let render_one = |j: Job| -> Result<Written, Box<Diagnostic>> {
@@ -709,27 +751,25 @@ fn render_pages(
         ctx.insert("page_title", &j.title);
         ctx.insert("path", &j.path);
         ctx.extend(j.context);
-        let html = theme.render(j.template, &ctx)?;
+        let html = theme.render_bytes(j.template, &ctx)?;
         let path = format!("{}index.html", j.path);
         let Some((key, parts)) = j.spliced else {
-            return put(path, html.into_bytes());
+            return put(path, html);
         };
-        let mut pieces = html.split(SPLICE_MARK);
-        match (pieces.next(), pieces.next(), pieces.next()) {
-            (Some(before), Some(after), None) => {
-                let len = before.len() + after.len() + parts.iter().map(String::len).sum::<usize>();
-                let mut bytes = Vec::with_capacity(len);
-                bytes.extend_from_slice(before.as_bytes());
-                for p in &parts {
-                    bytes.extend_from_slice(p.as_bytes());
-                }
-                bytes.extend_from_slice(after.as_bytes());
-                put(path, bytes)
+        let mut marks = memchr::memmem::find_iter(&html, SPLICE_MARK.as_bytes());
+        match (marks.next(), marks.next()) {
+            (Some(at), None) => {
+                let mut bytes: Vec<&[u8]> = Vec::with_capacity(parts.len() + 2);
+                bytes.push(&html[..at]);
+                bytes.extend(parts.iter().map(|p| p.as_str().as_bytes()));
+                bytes.push(&html[at + SPLICE_MARK.len()..]);
+                put_parts(path, &bytes)
             }
             // A theme that shows the rows twice, or not at all (or a record
             // holding the mark): render the ordinary way.
             _ => {
-                ctx.insert(key, &parts.concat());
+                let rows: String = parts.iter().map(RowsPart::as_str).collect();
+                ctx.insert(key, &rows);
                 put(path, theme.render(j.template, &ctx)?.into_bytes())
             }
         }
@@ -782,6 +822,7 @@ fn render_pages(
             || feeds::files(index, base_url, emit),
             || {
                 let written = want_data.then(|| data::files(index, base_url, emit));
+                crate::timings::mark("open data written");
                 let _ = go.send(());
                 written
             },

@@ -483,6 +483,25 @@ impl Theme {
     /// Renders `template` (the site's version if it has one). Errors name the
     /// template's file, line and column, and the page (`path` in `ctx`).
     pub fn render(&self, template: &str, ctx: &Context) -> Result<String, Box<Diagnostic>> {
+        self.render_with(template, ctx, |tera| tera.render(template, ctx))
+    }
+
+    /// [`Theme::render`] as bytes, for a page going to its file: the UTF-8
+    /// check of every page's text (its template values are strings already)
+    /// is skipped.
+    pub fn render_bytes(&self, template: &str, ctx: &Context) -> Result<Vec<u8>, Box<Diagnostic>> {
+        self.render_with(template, ctx, |tera| {
+            let mut out = Vec::with_capacity(8 * 1024);
+            tera.render_to(template, ctx, &mut out).map(|()| out)
+        })
+    }
+
+    fn render_with<T>(
+        &self,
+        template: &str,
+        ctx: &Context,
+        render: impl FnOnce(&tera::Tera) -> tera::TeraResult<T>,
+    ) -> Result<T, Box<Diagnostic>> {
         let page = || {
             ctx.get("path").and_then(|p| p.as_str()).map(|p| match p {
                 "" => "/ (the home page)".to_string(),
@@ -504,7 +523,7 @@ impl Theme {
             .help(self.names.add_help(template));
             return Err(Box::new(d));
         }
-        self.tera.render(template, ctx).map_err(|e| {
+        render(&self.tera).map_err(|e| {
             let mut ds = self.names.diagnostics(&e, page().as_deref());
             Box::new(if ds.is_empty() {
                 Diagnostic::error("template", format!("rendering `{template}`: {e}"))
