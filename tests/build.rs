@@ -1159,6 +1159,59 @@ fn a_theme_showing_list_rows_twice_escaped_or_tested_gets_what_it_wrote() {
     assert!(!text.contains("<tr"), "{text}");
 }
 
+/// With the default theme a release's country row is rendered once and its
+/// units put in for each country; a site with its own `country_rows.html`
+/// gets every row rendered by its template. The default template copied
+/// into a site theme therefore gives the same country pages, byte for byte,
+/// and a template that shows the units otherwise gets what it wrote.
+#[test]
+fn country_rows_rendered_once_per_release_are_those_the_template_renders() {
+    let default = fixture();
+    let themed = |rows: &str| {
+        let site = Site::valid();
+        let cfg = std::fs::read_to_string(site.root().join("site.toml")).unwrap();
+        site.write("site.toml", format!("theme = \"mytheme\"\n{cfg}"));
+        site.write("mytheme/templates/country_rows.html", rows);
+        build_site(site, &[])
+    };
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("themes/default/templates/country_rows.html"),
+    )
+    .unwrap();
+    let copied = themed(&template);
+    for code in ["de", "no", "se", "at"] {
+        let path = format!("countries/{code}/index.html");
+        let (a, b) = (
+            std::fs::read(default.out().join(&path)).unwrap(),
+            std::fs::read(copied.out().join(&path)).unwrap(),
+        );
+        assert!(a == b, "{path} differs");
+    }
+    // Units shown through a filter: what the filter makes, on every row.
+    let own = themed(
+        "{% for r in releases %}<tr><td>{{ r.release.title }}</td>\
+         <td class=\"u\">{{ r.units | replace(from=\",\", to=\"\") }}</td></tr>{% endfor %}",
+    );
+    let de = own.main("countries/de/");
+    let units: Vec<&str> = de
+        .split("<td class=\"u\">")
+        .skip(1)
+        .map(|cell| cell.split('<').next().unwrap_or(""))
+        .collect();
+    let default_de = default.main("countries/de/");
+    assert_eq!(
+        units.len(),
+        default_de.matches("<tr><th scope=\"row\">").count(),
+        "{de}"
+    );
+    assert!(
+        units.iter().all(|u| u.bytes().all(|c| c.is_ascii_digit())),
+        "{de}"
+    );
+    assert!(units.iter().any(|u| u.len() > 3), "{de}");
+}
+
 /// A site whose theme overrides `badge.html` with `badge`.
 fn themed_badge(badge: &str) -> Site {
     let site = Site::valid();

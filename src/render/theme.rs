@@ -480,6 +480,16 @@ impl Theme {
         })
     }
 
+    /// Whether `template` is the default theme's own (the site has no version
+    /// of it): its output is known, which [`crate::render`] relies on to
+    /// render a row once for several pages.
+    pub fn is_default(&self, template: &str) -> bool {
+        !self
+            .names
+            .texts
+            .contains_key(&format!("{SITE_PREFIX}{template}"))
+    }
+
     /// Renders `template` (the site's version if it has one). Errors name the
     /// template's file, line and column, and the page (`path` in `ctx`).
     pub fn render(&self, template: &str, ctx: &Context) -> Result<String, Box<Diagnostic>> {
