@@ -122,7 +122,8 @@ struct Job {
 
 /// A piece of a list's rows, spliced into its page as it is written.
 enum RowsPart {
-    /// One award's row, shared with every page that lists the award.
+    /// Text shared with other pages: an award's row, or the part of a
+    /// release's country row before or after its units.
     Row(std::sync::Arc<str>),
     /// Rows rendered for this page alone.
     Chunk(String),
@@ -303,8 +304,8 @@ const UNITS_MARK: &str = "\u{1}impala-awards-units\u{1}";
 
 /// The rows of the country pages (`country_rows.html`, one row per release
 /// with its units in the country). A release's row is the same on each of
-/// its countries' pages but for the units (650,000 rows for 100,000 releases,
-/// a tenth of a build): with the default theme's template, whose units are
+/// its countries' pages but for the units (650,000 rows for 100,000
+/// releases, 6.5 per release): with the default theme's template, whose units are
 /// shown once and escaped, each release's row renders once, around a mark,
 /// and each page puts its units in between. A site's own `country_rows.html`
 /// renders every row as it says.
