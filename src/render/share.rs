@@ -37,6 +37,13 @@ pub struct Share {
 /// a comment; U+2028/2029 are escaped for old JavaScript parsers.
 pub fn script_json(value: &Value) -> String {
     let text = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string());
+    // Most records hold none of these: keep the text as it is.
+    if memchr::memchr3(b'<', b'>', b'&', text.as_bytes()).is_none()
+        && memchr::memmem::find(text.as_bytes(), "\u{2028}".as_bytes()).is_none()
+        && memchr::memmem::find(text.as_bytes(), "\u{2029}".as_bytes()).is_none()
+    {
+        return text;
+    }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {
@@ -330,5 +337,16 @@ mod tests {
         );
         // Still the same JSON.
         assert_eq!(serde_json::from_str::<Value>(&s).unwrap(), v);
+        // Each character alone is escaped too; text without any is as serde_json wrote it.
+        for (c, escaped) in [
+            ("<", "\\u003c"),
+            ("\u{2028}", "\\u2028"),
+            ("\u{2029}", "\\u2029"),
+        ] {
+            let s = script_json(&json!({ "name": format!("a{c}b") }));
+            assert_eq!(s, format!(r#"{{"name":"a{escaped}b"}}"#));
+        }
+        let plain = json!({"name": "Ärger — «Nacht»"});
+        assert_eq!(script_json(&plain), serde_json::to_string(&plain).unwrap());
     }
 }
