@@ -136,6 +136,11 @@ impl RowsPart {
             RowsPart::Chunk(s) => s,
         }
     }
+
+    /// `parts` as one string, for a template that gets them as a value.
+    fn join(parts: &[RowsPart]) -> String {
+        parts.iter().map(RowsPart::as_str).collect()
+    }
 }
 
 /// The rows of an award table (`award_table.html` shows them).
@@ -348,8 +353,7 @@ impl<'a, 'v, 'i> CountryRowsHtml<'a, 'v, 'i> {
             return Ok(cell.as_ref());
         }
         let rows = [self.row(ri, UNITS_MARK.into())];
-        let html = self.rows.value_parts(Self::TEMPLATE, "releases", &rows)?;
-        let html: String = html.iter().map(RowsPart::as_str).collect();
+        let html = RowsPart::join(&self.rows.value_parts(Self::TEMPLATE, "releases", &rows)?);
         let mut pieces = html.split(UNITS_MARK);
         let halves = match (pieces.next(), pieces.next(), pieces.next()) {
             (Some(head), Some(tail), None) => {
@@ -445,8 +449,7 @@ impl Job {
                 self.context.insert(key, "");
             }
             Ok(parts) if self.spliced.is_some() => {
-                let html: String = parts.iter().map(RowsPart::as_str).collect();
-                self.context.insert(key, &html);
+                self.context.insert(key, &RowsPart::join(&parts));
             }
             Ok(parts) => {
                 self.context.insert(key, SPLICE_MARK);
@@ -855,9 +858,8 @@ fn render_pages(
             // A theme that shows the rows twice, or not at all (or a record
             // holding the mark): render the ordinary way.
             _ => {
-                let rows: String = parts.iter().map(RowsPart::as_str).collect();
-                ctx.insert(key, &rows);
-                put(path, theme.render(j.template, &ctx)?.into_bytes())
+                ctx.insert(key, &RowsPart::join(&parts));
+                put(path, theme.render_bytes(j.template, &ctx)?)
             }
         }
     };
