@@ -825,4 +825,25 @@ mod tests {
             assert!(safe_relative(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn a_file_in_parts_hashes_as_its_bytes_joined() {
+        let page = b"<html><head></head><body><table>rows</table></body></html>";
+        let whole = hash_parts(&[page]);
+        assert_eq!(whole.len(), HASH_HEX_LEN);
+        assert_eq!(
+            hash_parts(&[&page[..12], b"", &page[12..40], &page[40..]]),
+            whole
+        );
+        assert_ne!(hash_parts(&[&page[..page.len() - 1]]), whole);
+    }
+
+    #[test]
+    fn manifest_lines_of_another_hash_are_not_read() {
+        let blake3 = "a".repeat(64);
+        let ours = hash_parts(&[b"x"]);
+        let text = format!("# header\n{blake3} old.html\n{ours} new.html\n");
+        let files: Vec<(String, String)> = manifest_files(&text).collect();
+        assert_eq!(files, vec![("new.html".to_string(), ours)]);
+    }
 }
