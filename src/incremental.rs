@@ -23,8 +23,9 @@ use crate::diagnostics::Diagnostic;
 use crate::output::{self, Keys, PublishError, PublishStats, Stager};
 use crate::site::{BuildOptions, Checked, render_into};
 
-/// What a build leaves for the next one to render incrementally.
-#[derive(Serialize, Deserialize)]
+/// What a build leaves for the next one to render incrementally (written
+/// through [`record_bytes`], which borrows what it writes).
+#[derive(Deserialize)]
 struct Record {
     magic: String,
     /// The build's context key.
@@ -45,26 +46,36 @@ fn read_record(path: &Path) -> Option<Record> {
         .filter(|r| r.magic == MAGIC)
 }
 
-/// Writes the record, or removes a stale one; a failure only costs the next
-/// build its shortcut.
-fn write_record(
-    path: Option<&Path>,
+/// The record's bytes: `None` without a context, an input key or a summary
+/// (the next build then renders everything).
+fn record_bytes(
     context: Option<&str>,
     keys: Keys<'_>,
-    summary: Option<Summary>,
-) {
-    let Some(path) = path else { return };
-    let bytes = match (context, keys.input, summary) {
-        (Some(context), Some(output), Some(summary)) => postcard::to_stdvec(&Record {
-            magic: MAGIC.into(),
-            context: context.into(),
-            output: output.into(),
-            summary,
-        })
-        .ok(),
-        _ => None,
-    };
-    crate::site::write_or_remove(path, bytes.as_deref());
+    summary: Option<&Summary>,
+) -> Option<Vec<u8>> {
+    let (context, output, summary) = (context?, keys.input?, summary?);
+    #[derive(Serialize)]
+    struct RecordRef<'a> {
+        magic: &'a str,
+        context: &'a str,
+        output: &'a str,
+        summary: &'a Summary,
+    }
+    postcard::to_stdvec(&RecordRef {
+        magic: MAGIC,
+        context,
+        output,
+        summary,
+    })
+    .ok()
+}
+
+/// Writes the record, or removes a stale one; a failure only costs the next
+/// build its shortcut.
+fn write_record(path: Option<&Path>, bytes: Option<&[u8]>) {
+    if let Some(path) = path {
+        crate::site::write_or_remove(path, bytes);
+    }
 }
 
 fn output_error(e: PublishError) -> Diagnostic {
@@ -95,19 +106,26 @@ pub fn publish(
         let site = output::published(output)?;
         (site.input.as_deref() == Some(old.output.as_str())).then_some(site.files)
     });
-    let mut summary = None;
-    if let (Some(old), Some(files)) = (&old, &published) {
-        summary = Summary::of(checked);
+    // The record for the next build, once its summary has been made.
+    let mut record = None;
+    if let (Some(old), Some(files)) = (old, &published) {
+        let summary = Summary::of(checked);
         crate::timings::mark("summary");
         let plan = summary
             .as_ref()
             .map(|new| deps::plan(&old.summary, new, &BTreeSet::new()));
+        // Both summaries go before the render, the new one as the record's
+        // bytes: at 100,000 releases each is 170 MB in memory (36 MB as
+        // bytes), which the render's peak need not carry.
+        drop(old);
+        record = Some(record_bytes(context, keys, summary.as_ref()));
+        drop(summary);
         if let Some(Plan::Partial(scope)) = plan
             && let Some(staged) = partial(checked, opts, output, search_cache, &scope, files)
         {
             let (stager, paths) = staged?;
             return finish(stager, paths, keys, || {
-                write_record(deps_file, context, keys, summary);
+                write_record(deps_file, record.flatten().as_deref());
             });
         }
     }
@@ -123,12 +141,14 @@ pub fn publish(
         }
     };
     crate::timings::mark("rendered and written");
-    // The summary is made after the render, not beside it: at 100,000
-    // releases it is 170 MB, which the render's peak need not carry.
+    // The summary is made after the render, not beside it (see above).
     finish(stager, paths, keys, || {
-        let summary = summary.or_else(|| Summary::of(checked));
-        crate::timings::mark("summary of the build");
-        write_record(deps_file, context, keys, summary);
+        let record = record.unwrap_or_else(|| {
+            let summary = Summary::of(checked);
+            crate::timings::mark("summary of the build");
+            record_bytes(context, keys, summary.as_ref())
+        });
+        write_record(deps_file, record.as_deref());
     })
 }
 

@@ -56,7 +56,10 @@ pub fn mark(what: &str) {
             let peak = PEAK.swap(live, Ordering::Relaxed);
             format!(" heap {:>5} MiB, peak {:>5} MiB", live >> 20, peak >> 20)
         };
-        eprintln!("timings: {:>8.1?} {rss}{heap} {what}", t.elapsed());
+        // Milliseconds throughout: `{:?}` of a Duration drops to a tenth of
+        // a second past one second, too coarse for the stages of a rebuild.
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        eprintln!("timings: {ms:>9.1} ms {rss}{heap} {what}");
     }
 }
 
