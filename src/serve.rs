@@ -24,6 +24,7 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 use crate::config::{CONFIG_FILE, fmt_units};
 use crate::deps;
 use crate::diagnostics::{self, Diagnostic, MessageFormat, Sources};
+use crate::records::load::LoadCache;
 use crate::render::{self, OutFile, escape};
 use crate::site;
 
@@ -156,6 +157,9 @@ struct Incremental {
     dirty: BTreeSet<PathBuf>,
     /// A change may have gone unreported (the watcher failed): render all.
     lost: bool,
+    /// The files of the last load, parsed: only the `dirty` ones are read
+    /// again (all of them when `lost`).
+    loads: LoadCache,
 }
 
 impl Incremental {
@@ -165,6 +169,7 @@ impl Incremental {
             last: None,
             dirty: BTreeSet::new(),
             lost: false,
+            loads: LoadCache::default(),
         }
     }
 
@@ -219,10 +224,11 @@ struct Build {
 }
 
 impl Build {
-    fn run(root: &Path, today: NaiveDate, base_url: &str, inc: &Incremental) -> Build {
+    fn run(root: &Path, today: NaiveDate, base_url: &str, inc: &mut Incremental) -> Build {
         let start = Instant::now();
         crate::timings::mark("serve: build");
-        let checked = site::load_and_check(root, today);
+        let changed = (!inc.lost).then_some(&inc.dirty);
+        let checked = site::load_and_check_reusing(root, today, &mut inc.loads, changed);
         crate::timings::mark("serve: load+check");
         // Only folders inside the site are watched: `static_dir = "/"` must
         // not watch the whole disk (the render refuses it with its own error).
@@ -1041,7 +1047,7 @@ impl Server {
         if let Some((paths, _)) = cause {
             self.inc.dirty.extend(paths.iter().cloned());
         }
-        let build = Build::run(&self.root, self.today, &self.base_url, &self.inc);
+        let build = Build::run(&self.root, self.today, &self.base_url, &mut self.inc);
         if let Some(dirs) = &build.config_dirs {
             self.want = DEFAULT_WATCH.iter().map(PathBuf::from).collect();
             self.want.extend(
@@ -1602,7 +1608,7 @@ mod incremental_tests {
         /// What `serve` does after the watcher reports `changed`.
         fn rebuild(&mut self, changed: &[&str]) -> (Kind, usize, usize) {
             self.inc.dirty.extend(changed.iter().map(PathBuf::from));
-            let build = Build::run(self.root(), today(), BASE, &self.inc);
+            let build = Build::run(self.dir.path(), today(), BASE, &mut self.inc);
             let Some(files) = build.files else {
                 let codes: Vec<&str> = build.diags.iter().map(|d| d.code).collect();
                 eprintln!("the build failed: {codes:?}");

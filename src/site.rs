@@ -9,7 +9,7 @@ use crate::check;
 use crate::diagnostics::{Diagnostic, Sources};
 use crate::index::Index;
 use crate::output::{self, PublishStats};
-use crate::records::load::{Loaded, load};
+use crate::records::load::{LoadCache, Loaded, load, load_reusing};
 use crate::render::{self, OutFile, Theme};
 
 /// A loaded and checked tree.
@@ -33,7 +33,21 @@ impl Checked {
 
 /// Loads `root` and runs every check, with `today` as the build date.
 pub fn load_and_check(root: &Path, today: NaiveDate) -> Checked {
-    let mut loaded = load(root);
+    checked(load(root), today)
+}
+
+/// [`load_and_check`] reusing the files of the last load that have not
+/// changed (see [`load_reusing`]).
+pub fn load_and_check_reusing(
+    root: &Path,
+    today: NaiveDate,
+    cache: &mut LoadCache,
+    changed: Option<&std::collections::BTreeSet<PathBuf>>,
+) -> Checked {
+    checked(load_reusing(root, cache, changed), today)
+}
+
+fn checked(mut loaded: Loaded, today: NaiveDate) -> Checked {
     crate::timings::mark("load");
     let mut diags = std::mem::take(&mut loaded.diags);
     if let Some(config) = &loaded.config {
