@@ -332,9 +332,17 @@ pub struct Scope {
     /// Whether the newest award's day changed, which dates every empty feed:
     /// then every feed is rendered again.
     all_feeds: bool,
+    /// Slugs of the releases whose records changed.
+    edited: BTreeSet<String>,
 }
 
 impl Scope {
+    /// Slugs of the releases whose records changed: everything else is as
+    /// the last build showed it.
+    pub fn edited(&self) -> impl Iterator<Item = &str> {
+        self.edited.iter().map(String::as_str)
+    }
+
     /// Whether the output file `path` must be rendered again.
     pub fn accepts(&self, path: &str) -> bool {
         // The open data and the search bundle are computed from every record.
@@ -452,6 +460,7 @@ pub fn plan(old: &Summary, new: &Summary, changed: &BTreeSet<PathBuf>) -> Plan {
         if before.slug != after.slug {
             return full(format!("{} changed its slug", p.display()));
         }
+        scope.edited.insert(after.slug.clone());
         scope.release(before);
         scope.release(after);
         scope.lists(before, after);

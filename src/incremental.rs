@@ -133,7 +133,15 @@ pub fn publish(
     // only once every one of them is there.
     let stager = Stager::begin(output).map_err(|e| vec![output_error(e)])?;
     let base_url = opts.base_url.as_deref();
-    let paths = match render_into(checked, &opts.root, base_url, search_cache, &stager, None) {
+    let paths = match render_into(
+        checked,
+        &opts.root,
+        base_url,
+        search_cache,
+        &stager,
+        None,
+        None,
+    ) {
         Ok(paths) => paths,
         Err(ds) => {
             stager.abort();
@@ -197,6 +205,7 @@ fn partial(
         search_cache,
         &stager,
         Some(&only),
+        None,
     ) {
         Ok(paths) => paths,
         Err(ds) => {

@@ -160,6 +160,9 @@ struct Incremental {
     /// The files of the last load, parsed: only the `dirty` ones are read
     /// again (all of them when `lost`).
     loads: LoadCache,
+    /// The list pages' rows of the last render: a partial render reuses
+    /// those of the releases it did not see edited.
+    rows: render::RowMemo,
 }
 
 impl Incremental {
@@ -170,6 +173,7 @@ impl Incremental {
             dirty: BTreeSet::new(),
             lost: false,
             loads: LoadCache::default(),
+            rows: render::RowMemo::default(),
         }
     }
 
@@ -259,13 +263,17 @@ impl Build {
             let out = match &render {
                 Render::Unchanged => Ok(Vec::new()),
                 Render::Partial(scope) => {
-                    site::render_only(&checked, root, Some(base_url), cache, &|p: &str| {
-                        scope.accepts(p)
-                    })
+                    inc.rows.forget(scope.edited());
+                    let only = |p: &str| scope.accepts(p);
+                    let rows = Some(&mut inc.rows);
+                    site::render_only(&checked, root, Some(base_url), cache, &only, rows)
                 }
                 Render::Full(_) => {
+                    // Anything site-wide may have changed: no row is reused.
+                    inc.rows.clear();
                     let sink = render::Collect::default();
-                    site::render_into(&checked, root, Some(base_url), cache, &sink, None)
+                    let rows = Some(&mut inc.rows);
+                    site::render_into(&checked, root, Some(base_url), cache, &sink, None, rows)
                         .map(|_| sink.into_files())
                 }
             };
@@ -1660,6 +1668,37 @@ mod incremental_tests {
     fn partial_rebuilds_match_full_renders() {
         let mut site = Site::new();
         site.assert_same_as_full("first build");
+        // The rows of the first render are kept; a partial render reuses
+        // those of the releases it was not told changed, and renders the
+        // edited release's anew.
+        let row = |site: &Site, slug: &str| site.inc.rows.award(slug, 0).cloned();
+        let (ecume, zoe) = (
+            row(&site, "ecume-noire-les-heures-pales"),
+            row(&site, "zoe-brandt-uberall"),
+        );
+        assert!(
+            ecume.is_some() && zoe.is_some(),
+            "rows of the first render are kept"
+        );
+        site.edit(ZOE, "title = \"Überall\"", "title = \"Überall (Demo)\"");
+        assert_eq!(site.rebuild(&[ZOE]).0, Kind::Partial);
+        let (ecume_now, zoe_now) = (
+            row(&site, "ecume-noire-les-heures-pales"),
+            row(&site, "zoe-brandt-uberall"),
+        );
+        assert!(
+            matches!((&ecume, &ecume_now), (Some(a), Some(b)) if Arc::ptr_eq(a, b)),
+            "an unedited release's row is reused"
+        );
+        assert!(
+            zoe_now
+                .as_deref()
+                .is_some_and(|r| r.contains("Überall (Demo)")),
+            "{zoe_now:?}"
+        );
+        site.assert_same_as_full("title, with rows reused");
+        site.edit(ZOE, "title = \"Überall (Demo)\"", "title = \"Überall\"");
+        assert_eq!(site.rebuild(&[ZOE]).0, Kind::Partial);
         // Cumulative edits; each must render only some pages and leave the
         // site exactly as a full render of the new records would.
         let partial: [(&str, &str, &str, &str); 8] = [

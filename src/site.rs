@@ -130,27 +130,38 @@ pub fn render(
     base_url: Option<&str>,
 ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
     let sink = render::Collect::default();
-    render_into(checked, root, base_url, None, &sink, None)?;
+    render_into(checked, root, base_url, None, &sink, None, None)?;
     Ok(sink.into_files())
 }
 
 /// Renders into memory only the files `only` accepts (and no sitemap): what
-/// `serve` needs after an edit that touches a few pages.
+/// `serve` needs after an edit that touches a few pages. `memo`: see
+/// [`render::render_site`].
 pub fn render_only(
     checked: &Checked,
     root: &Path,
     base_url: Option<&str>,
     search_cache: Option<&Path>,
     only: &(dyn Fn(&str) -> bool + Sync),
+    memo: Option<&mut render::RowMemo>,
 ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
     let sink = render::Collect::default();
-    render_into(checked, root, base_url, search_cache, &sink, Some(only))?;
+    render_into(
+        checked,
+        root,
+        base_url,
+        search_cache,
+        &sink,
+        Some(only),
+        memo,
+    )?;
     Ok(sink.into_files())
 }
 
 /// Renders the site into `sink`, keeping the search index in `search_cache`
 /// between builds; returns the paths of the files, sorted. With `only`, just
-/// the files it accepts (see [`render::Only`]).
+/// the files it accepts (see [`render::Only`]); `memo`: see
+/// [`render::render_site`].
 pub fn render_into(
     checked: &Checked,
     root: &Path,
@@ -158,6 +169,7 @@ pub fn render_into(
     search_cache: Option<&Path>,
     sink: &dyn render::Sink,
     only: render::Only<'_>,
+    memo: Option<&mut render::RowMemo>,
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
     let loaded = &checked.loaded;
     let Some(config) = &loaded.config else {
@@ -181,7 +193,7 @@ pub fn render_into(
         || config.base_url.clone(),
         crate::config::normalise_base_url,
     );
-    let mut paths = render::render_site(&index, &theme, &base_url, search_cache, sink, only)?;
+    let mut paths = render::render_site(&index, &theme, &base_url, search_cache, sink, only, memo)?;
     if let Some(dir) = &config.static_dir {
         let mut diags = Vec::new();
         for (p, rel) in render::theme::list_files(&root.join(dir), root) {

@@ -192,11 +192,13 @@ fn entry(x: &mut String, index: &Index<'_>, base_url: &str, a: &AwardRef) {
     x.push_str("  </entry>\n");
 }
 
-/// Every feed: the site's, one per label (imprints included, like its page) and
-/// one per tier, each given to `emit` as soon as it is made.
+/// Every feed whose path `wanted` accepts: the site's, one per label
+/// (imprints included, like its page) and one per tier, each given to `emit`
+/// as soon as it is made.
 pub fn files<R: Send>(
     index: &Index<'_>,
     base_url: &str,
+    wanted: impl Fn(&str) -> bool + Sync,
     emit: impl Fn(OutFile) -> R + Sync,
 ) -> Vec<R> {
     let config = index.config;
@@ -230,6 +232,8 @@ pub fn files<R: Send>(
             awards: index.by_tier.get(rank).map_or(&[], Vec::as_slice),
         });
     }
+    // An edit's rebuild wants a few of them: the others are not rendered.
+    specs.retain(|s| wanted(&s.path));
     specs
         .par_iter()
         .map(|s| {

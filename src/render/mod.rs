@@ -251,6 +251,70 @@ impl<'v, 'i> SummaryValues<'v, 'i> {
 /// the template shows the value unescaped (`| safe`), as it does the rows.
 const SPLICE_MARK: &str = "\u{1}impala-awards-rows&\u{1}";
 
+/// The list pages' rows of one render, kept for the next render of the same
+/// site (`serve`): a row of a release whose record did not change is the
+/// same text, as long as nothing site-wide changed (site.toml, theme, a
+/// label, the set of artists: what makes `serve` render everything).
+/// Rendering the rows again was most of an edit's list pages.
+#[derive(Default)]
+pub struct RowMemo {
+    /// By release slug: each award's row, by the award's place in the record.
+    awards: std::collections::HashMap<String, Vec<Option<std::sync::Arc<str>>>>,
+    /// By release slug: its country row, split where its units go.
+    countries: std::collections::HashMap<String, [std::sync::Arc<str>; 2]>,
+}
+
+impl RowMemo {
+    /// Forgets every row: before a render of everything, whose site-wide
+    /// context may have changed.
+    pub fn clear(&mut self) {
+        self.awards.clear();
+        self.countries.clear();
+    }
+
+    /// Forgets the rows of the releases whose records changed.
+    pub fn forget<'s>(&mut self, slugs: impl IntoIterator<Item = &'s str>) {
+        for slug in slugs {
+            self.awards.remove(slug);
+            self.countries.remove(slug);
+        }
+    }
+
+    /// Rows held, award and country rows together.
+    pub fn len(&self) -> usize {
+        self.awards.values().flatten().flatten().count() + self.countries.len()
+    }
+
+    /// Whether no row is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The row held of release `slug`'s award at `award` (its place in the record).
+    pub fn award(&self, slug: &str, award: usize) -> Option<&std::sync::Arc<str>> {
+        self.awards.get(slug)?.get(award)?.as_ref()
+    }
+
+    fn keep_award(&mut self, slug: &str, award: usize, row: std::sync::Arc<str>) {
+        if !self.awards.contains_key(slug) {
+            self.awards.insert(slug.to_string(), Vec::new());
+        }
+        if let Some(rows) = self.awards.get_mut(slug) {
+            if rows.len() <= award {
+                rows.resize(award + 1, None);
+            }
+            rows[award] = Some(row);
+        }
+    }
+}
+
+/// A row and whether this render made it (else it came from the [`RowMemo`]).
+type Made = (std::sync::Arc<str>, bool);
+
+/// A country row split where its units go (`None`: the template does not
+/// show them exactly once), and whether this render made it.
+type MadeHalves = (Option<[std::sync::Arc<str>; 2]>, bool);
+
 /// The HTML of each award's row in `award_rows.html`, rendered the first time
 /// a page lists the award and reused by every other page that lists it: an
 /// award appears on its tier, year, label (and parent label) and artist pages,
@@ -260,23 +324,42 @@ const SPLICE_MARK: &str = "\u{1}impala-awards-rows&\u{1}";
 struct AwardRowsHtml<'a, 'v, 'i> {
     rows: RowRenderer<'a>,
     views: &'v Views<'v, 'i>,
-    /// By position in [`Views::all_rows`].
-    cells: Vec<std::sync::OnceLock<std::sync::Arc<str>>>,
+    index: &'v Index<'i>,
+    /// The last render's rows, still true (see [`RowMemo`]).
+    memo: Option<&'v RowMemo>,
+    /// By position in [`Views::all_rows`], which is that of `index.awards`.
+    cells: Vec<std::sync::OnceLock<Made>>,
 }
 
 impl<'a, 'v, 'i> AwardRowsHtml<'a, 'v, 'i> {
-    fn new(rows: RowRenderer<'a>, views: &'v Views<'v, 'i>) -> Self {
+    fn new(
+        rows: RowRenderer<'a>,
+        views: &'v Views<'v, 'i>,
+        index: &'v Index<'i>,
+        memo: Option<&'v RowMemo>,
+    ) -> Self {
         let cells = (0..views.all_rows().len())
             .map(|_| std::sync::OnceLock::new())
             .collect();
-        AwardRowsHtml { rows, views, cells }
+        AwardRowsHtml {
+            rows,
+            views,
+            index,
+            memo,
+            cells,
+        }
     }
 
     /// The row of the award at position `i`.
     fn one(&self, i: usize) -> Result<&std::sync::Arc<str>, Box<Diagnostic>> {
         let cell = &self.cells[i];
-        if let Some(html) = cell.get() {
+        if let Some((html, _)) = cell.get() {
             return Ok(html);
+        }
+        let a = &self.index.awards[i];
+        let slug = &self.index.releases[a.release].slug;
+        if let Some(row) = self.memo.and_then(|m| m.award(slug, a.award)) {
+            return Ok(&cell.get_or_init(|| (row.clone(), false)).0);
         }
         let html = self.rows.rows(
             AWARD_ROWS,
@@ -284,7 +367,20 @@ impl<'a, 'v, 'i> AwardRowsHtml<'a, 'v, 'i> {
             std::slice::from_ref(&self.views.all_rows()[i]),
         )?;
         // Two threads may render the same row at once; both get the same bytes.
-        Ok(cell.get_or_init(|| html.into()))
+        Ok(&cell.get_or_init(|| (html.into(), true)).0)
+    }
+
+    /// The rows this render made, for the [`RowMemo`], by position in
+    /// `index.awards`.
+    fn made(&self) -> Vec<(usize, std::sync::Arc<str>)> {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, cell)| match cell.get() {
+                Some((row, true)) => Some((i, row.clone())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The rows of `awards`, in that order, shared with the cache: a page's
@@ -319,9 +415,12 @@ struct CountryRowsHtml<'a, 'v, 'i> {
     summaries: &'v SummaryValues<'v, 'i>,
     /// Whether rows render once per release (the default template).
     shared: bool,
-    /// By release: the row's text before and after its units; `None` when
-    /// the mark is not shown exactly once.
-    cells: Vec<std::sync::OnceLock<Option<[std::sync::Arc<str>; 2]>>>,
+    index: &'v Index<'i>,
+    /// The last render's rows, still true (see [`RowMemo`]).
+    memo: Option<&'v RowMemo>,
+    /// By release: the row's text before and after its units (`None` when
+    /// the mark is not shown exactly once), and whether this render made it.
+    cells: Vec<std::sync::OnceLock<MadeHalves>>,
     /// The text after the units that most rows share, kept once.
     common_tail: std::sync::OnceLock<std::sync::Arc<str>>,
 }
@@ -329,14 +428,35 @@ struct CountryRowsHtml<'a, 'v, 'i> {
 impl<'a, 'v, 'i> CountryRowsHtml<'a, 'v, 'i> {
     const TEMPLATE: &'static str = "country_rows.html";
 
-    fn new(rows: RowRenderer<'a>, summaries: &'v SummaryValues<'v, 'i>, releases: usize) -> Self {
+    fn new(
+        rows: RowRenderer<'a>,
+        summaries: &'v SummaryValues<'v, 'i>,
+        index: &'v Index<'i>,
+        memo: Option<&'v RowMemo>,
+    ) -> Self {
         CountryRowsHtml {
             rows,
             summaries,
             shared: rows.theme.is_default(Self::TEMPLATE),
-            cells: (0..releases).map(|_| std::sync::OnceLock::new()).collect(),
+            index,
+            memo,
+            cells: (0..index.releases.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
             common_tail: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The rows this render made, for the [`RowMemo`], by release.
+    fn made(&self) -> Vec<(usize, [std::sync::Arc<str>; 2])> {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter_map(|(ri, cell)| match cell.get() {
+                Some((Some(halves), true)) => Some((ri, halves.clone())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The template value of one row.
@@ -349,8 +469,15 @@ impl<'a, 'v, 'i> CountryRowsHtml<'a, 'v, 'i> {
 
     /// Release `ri`'s row, split where its units go.
     fn halves(&self, ri: usize) -> Result<Option<&[std::sync::Arc<str>; 2]>, Box<Diagnostic>> {
-        if let Some(cell) = self.cells[ri].get() {
-            return Ok(cell.as_ref());
+        if let Some((halves, _)) = self.cells[ri].get() {
+            return Ok(halves.as_ref());
+        }
+        let slug = self.index.releases[ri].slug.as_str();
+        if let Some(halves) = self.memo.and_then(|m| m.countries.get(slug)) {
+            return Ok(self.cells[ri]
+                .get_or_init(|| (Some(halves.clone()), false))
+                .0
+                .as_ref());
         }
         let rows = [self.row(ri, UNITS_MARK.into())];
         let html = RowsPart::join(&self.rows.value_parts(Self::TEMPLATE, "releases", &rows)?);
@@ -367,7 +494,7 @@ impl<'a, 'v, 'i> CountryRowsHtml<'a, 'v, 'i> {
             }
             _ => None,
         };
-        Ok(self.cells[ri].get_or_init(|| halves).as_ref())
+        Ok(self.cells[ri].get_or_init(|| (halves, true)).0.as_ref())
     }
 
     /// The rows of `releases` (release, units in the country), in order.
@@ -486,7 +613,8 @@ impl Job {
 ///
 /// `search_cache` names a file where the search index is kept between builds:
 /// pagefind indexing is the slowest step, and most builds do not change what
-/// is searched.
+/// is searched. `memo` holds the last render's rows (see [`RowMemo`]), which
+/// its caller has pruned of what changed; it gets the rows made here.
 pub fn render_site(
     index: &Index<'_>,
     theme: &Theme,
@@ -494,6 +622,7 @@ pub fn render_site(
     search_cache: Option<&std::path::Path>,
     sink: &dyn Sink,
     only: Only<'_>,
+    memo: Option<&mut RowMemo>,
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
     // Pages render on a pool of their own while Pagefind, on the global pool,
     // indexes (beside the release pages, see `render_pages`): each fills the
@@ -534,7 +663,7 @@ pub fn render_site(
             facets: facets_rx,
             handle: search,
         };
-        pool.install(|| render_pages(index, theme, base_url, sink, only, search))
+        pool.install(|| render_pages(index, theme, base_url, sink, only, search, memo))
     })
 }
 
@@ -557,6 +686,7 @@ fn render_pages(
     sink: &dyn Sink,
     only: Only<'_>,
     search: SearchJob<'_>,
+    memo: Option<&mut RowMemo>,
 ) -> Result<Vec<String>, Vec<Diagnostic>> {
     // A partial build renders few list pages and holds little: its search
     // index (when the edit changes what is searched) starts at once.
@@ -607,9 +737,9 @@ fn render_pages(
         theme,
         site: &site_ctx,
     };
-    let award_rows_cache = AwardRowsHtml::new(rr, &views);
+    let award_rows_cache = AwardRowsHtml::new(rr, &views, index, memo.as_deref());
     let summaries_cache = SummaryValues::new(&views);
-    let country_rows_cache = CountryRowsHtml::new(rr, &summaries_cache, index.releases.len());
+    let country_rows_cache = CountryRowsHtml::new(rr, &summaries_cache, index, memo.as_deref());
     let (award_rows, summaries) = (&award_rows_cache, &summaries_cache);
     let country_rows = &country_rows_cache;
 
@@ -874,8 +1004,21 @@ fn render_pages(
     // is written: its memory then adds to theirs (a page and its file at a
     // time) instead of to the list pages' shared rows and summaries, which go
     // first, or to the open data's every award.
+    let made = memo
+        .is_some()
+        .then(|| (award_rows_cache.made(), country_rows_cache.made()));
     drop(award_rows_cache);
     drop(country_rows_cache);
+    if let (Some(memo), Some((awards, countries))) = (memo, made) {
+        for (i, row) in awards {
+            let a = &index.awards[i];
+            memo.keep_award(&index.releases[a.release].slug, a.award, row);
+        }
+        for (ri, halves) in countries {
+            memo.countries
+                .insert(index.releases[ri].slug.clone(), halves);
+        }
+    }
     drop(summaries_cache);
     let go = search.go.clone();
     let want_data = wanted(data::CSV_PATH) || wanted(data::JSON_PATH) || wanted(data::SCHEMA_PATH);
@@ -909,7 +1052,7 @@ fn render_pages(
     let emit = |f: OutFile| wanted(&f.path).then(|| put(f.path, f.bytes));
     let (release_results, (feed_results, data_results)) = rayon::join(release_pages, || {
         rayon::join(
-            || feeds::files(index, base_url, emit),
+            || feeds::files(index, base_url, wanted, emit),
             || {
                 let written = want_data.then(|| data::files(index, base_url, emit));
                 crate::timings::mark("open data written");
