@@ -491,19 +491,7 @@ mod tests {
 
     /// The summary of the valid fixture with `static_dir` set to `dir`.
     fn fixture_with_static_dir(dir: &str) -> Summary {
-        let tmp = tempfile::tempdir().expect("a temporary folder");
-        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
-        for entry in walkdir::WalkDir::new(&from) {
-            let entry = entry.expect("walk the fixture");
-            let to = tmp
-                .path()
-                .join(entry.path().strip_prefix(&from).expect("inside"));
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&to).expect("create folder");
-            } else {
-                std::fs::copy(entry.path(), &to).expect("copy file");
-            }
-        }
+        let tmp = crate::test_support::valid_fixture();
         let config = tmp.path().join("site.toml");
         let text = std::fs::read_to_string(&config).expect("read site.toml");
         let text = text.replace(

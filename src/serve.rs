@@ -1578,18 +1578,7 @@ mod incremental_tests {
 
     impl Site {
         fn new() -> Site {
-            let dir = tempfile::tempdir().expect("a temporary folder");
-            let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
-            for entry in walkdir::WalkDir::new(&from) {
-                let entry = entry.expect("walk the fixture");
-                let rel = entry.path().strip_prefix(&from).expect("inside");
-                let to = dir.path().join(rel);
-                if entry.file_type().is_dir() {
-                    std::fs::create_dir_all(&to).expect("create folder");
-                } else {
-                    std::fs::copy(entry.path(), &to).expect("copy file");
-                }
-            }
+            let dir = crate::test_support::valid_fixture();
             let inc = Incremental::new(dir.path().join(".search-cache"));
             let mut site = Site {
                 dir,

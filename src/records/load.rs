@@ -431,20 +431,7 @@ mod tests {
     const ZOE: &str = "content/releases/zoe-brandt/zoe-brandt-uberall.toml";
 
     fn fixture() -> tempfile::TempDir {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
-        for entry in walkdir::WalkDir::new(&from) {
-            let entry = entry.expect("walk the fixture");
-            let to = dir
-                .path()
-                .join(entry.path().strip_prefix(&from).expect("inside"));
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&to).expect("create folder");
-            } else {
-                std::fs::copy(entry.path(), &to).expect("copy file");
-            }
-        }
-        dir
+        crate::test_support::valid_fixture()
     }
 
     fn retitle(root: &Path, rel: &str, title: &str) {

@@ -311,6 +311,19 @@ impl RowMemo {
 /// A row and whether this render made it (else it came from the [`RowMemo`]).
 type Made = (std::sync::Arc<str>, bool);
 
+/// The cells a render filled itself (not from the [`RowMemo`]), by position.
+fn made_here<T: Clone>(
+    cells: &[std::sync::OnceLock<(T, bool)>],
+) -> impl Iterator<Item = (usize, T)> + '_ {
+    cells
+        .iter()
+        .enumerate()
+        .filter_map(|(i, cell)| match cell.get() {
+            Some((made, true)) => Some((i, made.clone())),
+            _ => None,
+        })
+}
+
 /// A country row split where its units go (`None`: the template does not
 /// show them exactly once), and whether this render made it.
 type MadeHalves = (Option<[std::sync::Arc<str>; 2]>, bool);
@@ -373,14 +386,7 @@ impl<'a, 'v, 'i> AwardRowsHtml<'a, 'v, 'i> {
     /// The rows this render made, for the [`RowMemo`], by position in
     /// `index.awards`.
     fn made(&self) -> Vec<(usize, std::sync::Arc<str>)> {
-        self.cells
-            .iter()
-            .enumerate()
-            .filter_map(|(i, cell)| match cell.get() {
-                Some((row, true)) => Some((i, row.clone())),
-                _ => None,
-            })
-            .collect()
+        made_here(&self.cells).collect()
     }
 
     /// The rows of `awards`, in that order, shared with the cache: a page's
@@ -449,13 +455,8 @@ impl<'a, 'v, 'i> CountryRowsHtml<'a, 'v, 'i> {
 
     /// The rows this render made, for the [`RowMemo`], by release.
     fn made(&self) -> Vec<(usize, [std::sync::Arc<str>; 2])> {
-        self.cells
-            .iter()
-            .enumerate()
-            .filter_map(|(ri, cell)| match cell.get() {
-                Some((Some(halves), true)) => Some((ri, halves.clone())),
-                _ => None,
-            })
+        made_here(&self.cells)
+            .filter_map(|(ri, halves)| Some((ri, halves?)))
             .collect()
     }
 
