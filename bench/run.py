@@ -41,6 +41,9 @@ DELETE_SETTLE = 40.0
 SERVE_TIMEOUT = 900.0
 # serve's answer to an edit; whatever follows "rebuilt in <N> ms" may change.
 REBUILT = re.compile(r"^rebuilt in (\d+) ms")
+# Since session 12, an edit of what is searched is served first and its search
+# index follows: this line says when.
+SEARCHED = re.compile(r"^search index rebuilt in (\d+) ms")
 
 
 def log(msg):
@@ -213,23 +216,30 @@ def serve_edits(binary, site, env, rel, reps):
         s.drain()
         orig = open(rel, encoding="utf-8").read()
 
-        def measure(edits, what):
+        def measure(edits, what, searched):
+            """(wall s, N ms, wall s to the search index or None), best by wall; `searched`:
+            the edit changes what is searched, whose index may follow the pages."""
             got = []
             for k, text in enumerate(edits):
                 t0 = time.perf_counter()
                 write_file(rel, text)
                 t, m = s.wait_for(REBUILT, f"rebuild after {what} edit {k + 1}")
-                got.append((t - t0, int(m.group(1))))
+                search = None
+                if searched:
+                    ts, _ = s.wait_for(SEARCHED, f"search index after {what} edit {k + 1}")
+                    search = ts - t0
+                got.append((t - t0, int(m.group(1)), search))
                 extra = s.drain()
                 if any(REBUILT.search(x) for x in extra):
                     log(f"  note: serve rebuilt more than once after {what} edit {k + 1}")
-            log(f"  serve, {what} edits: " + ", ".join(f"{w:.3f} s ({ms} ms)" for w, ms in got))
+            log(f"  serve, {what} edits: " + ", ".join(
+                f"{w:.3f} s ({ms} ms)" + (f", search index {x:.3f} s" if x is not None else "") for w, ms, x in got))
             return min(got)
 
-        title = measure([retitle(orig, f"serve {k + 1}") for k in range(reps)], "title")
+        title = measure([retitle(orig, f"serve {k + 1}") for k in range(reps)], "title", True)
         units = None
         if reunit(orig, 1) is not None:
-            units = measure([reunit(orig, k + 1) for k in range(reps)], "units")
+            units = measure([reunit(orig, k + 1) for k in range(reps)], "units", False)
         write_file(rel, orig)
         return initial, title, units
     finally:
@@ -338,8 +348,8 @@ def main():
                          size=size, files=files, hsize=hsize, hfiles=hfiles))
         serve_txt = ""
         if serve:
-            initial, (sw, sms), units = serve
-            serve_txt = f", serve: initial build {initial:.2f}s, title edit {sw:.3f}s ({sms} ms)"
+            initial, (sw, sms, sx), units = serve
+            serve_txt = f", serve: initial build {initial:.2f}s, title edit {sw:.3f}s ({sms} ms), its search index {sx:.3f}s"
             if units:
                 serve_txt += f", units edit {units[0]:.3f}s ({units[1]} ms)"
         log(f"{n}: full {w_full:.2f}s (cpu {c_full:.2f}s, {rss_full:.0f} MiB, {pages} pages), no-change {w_noop:.3f}s, "
@@ -364,15 +374,16 @@ def main():
     for r in rows:
         serve = ""
         if r["serve"]:
-            _, (sw, sms), units = r["serve"]
-            serve = f"{sw:.3f} s ({sms} ms)"
+            _, (sw, sms, sx), units = r["serve"]
+            serve = f"{sw:.3f} s ({sms} ms), search index {sx:.3f} s"
             if units:
                 serve += f"; units {units[0]:.3f} s ({units[1]} ms)"
         print(f"| {r['n']:,} | {r['pages']:,} | {r['w_full']:.2f} s / {r['c_full']:.2f} s | {r['rss']:.0f} MiB | {r['w_noop']:.3f} s | "
               f"{r['w_edit']:.3f} s / {r['w_units']:.3f} s | {r['w_check']:.3f} s | {r['w_cp']:.2f} s | {r['w_hugo']:.2f} s ({r['hpages']:,}) | "
               f"{r['w_full'] / r['w_hugo']:.2f} | {r['w_full'] / r['w_cp']:.2f} | {serve} |")
     print("\nServe: wall time from writing the edited file to serve's \"rebuilt in N ms\" line (N in brackets), "
-          "best of 3; a title edit, and an award's units edit.")
+          "best of 3; a title edit, and an award's units edit. A title edit changes what is searched: its pages "
+          "are served first, and \"search index\" is the wall time from the write to the search index that follows.")
     print("\nThe first edit after a cold build, not in the table (it also makes the buffer beside the output, "
           "copying every unchanged file in; the edits above come after it): "
           + "; ".join(f"{r['n']:,}: {r['w_first']:.3f} s" for r in rows) + ".")

@@ -343,6 +343,25 @@ impl Scope {
         self.edited.iter().map(String::as_str)
     }
 
+    /// Leaves the search bundle and the search page (whose filters come
+    /// from the same records) out of the scope, for a caller that makes them
+    /// apart ([`Scope::is_search_file`]; `serve`, after the pages); whether
+    /// they were in.
+    pub fn take_search(&mut self) -> bool {
+        let search = std::mem::take(&mut self.search);
+        if search {
+            self.paths.remove(&format!("{SEARCH_PAGE}index.html"));
+        }
+        search
+    }
+
+    /// Whether `path` is one of the files [`Scope::take_search`] leaves out.
+    pub fn is_search_file(path: &str) -> bool {
+        path.strip_prefix(BUNDLE_DIR)
+            .is_some_and(|p| p.starts_with('/'))
+            || path.strip_prefix(SEARCH_PAGE) == Some("index.html")
+    }
+
     /// Whether the output file `path` must be rendered again.
     pub fn accepts(&self, path: &str) -> bool {
         // The open data and the search bundle are computed from every record.
@@ -567,5 +586,24 @@ mod tests {
             assert!(s.accepts(p), "{p}");
         }
         assert!(!s.accepts("myfeed.xml"));
+
+        // Taken out, the search files are left to whoever took them.
+        s.page(SEARCH_PAGE.into());
+        assert!(s.accepts("search/index.html"));
+        assert!(s.take_search());
+        for p in bundle.into_iter().chain(["search/index.html"]) {
+            assert!(!s.accepts(p), "{p}");
+            assert!(Scope::is_search_file(p), "{p}");
+        }
+        assert!(s.accepts("releases/x/index.html") && s.accepts("data/awards.csv"));
+        assert!(!s.take_search(), "once taken, they are out");
+        for p in [
+            "releases/x/index.html",
+            "pagefindx/a",
+            "search/x.html",
+            "searchindex.html",
+        ] {
+            assert!(!Scope::is_search_file(p), "{p}");
+        }
     }
 }

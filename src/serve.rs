@@ -225,6 +225,29 @@ struct Build {
     /// `None` when site.toml did not load.
     config_dirs: Option<Vec<PathBuf>>,
     elapsed: Duration,
+    /// A partial build that changed what is searched: the records it was
+    /// rendered from, whose search bundle [`search_bundle`] makes once the
+    /// pages are served (Pagefind was half of a title edit's rebuild).
+    later: Option<site::Checked>,
+}
+
+/// The search bundle and page of a build whose other pages are served
+/// already ([`Build::later`]).
+fn search_bundle(
+    checked: &site::Checked,
+    root: &Path,
+    base_url: &str,
+    inc: &Incremental,
+) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    let cache = Some(inc.search_cache.as_path());
+    site::render_only(
+        checked,
+        root,
+        Some(base_url),
+        cache,
+        &deps::Scope::is_search_file,
+        None,
+    )
 }
 
 impl Build {
@@ -247,6 +270,7 @@ impl Build {
         let mut extra = Vec::new();
         let mut summary = None;
         let mut render = Render::Full(None);
+        let mut search_later = false;
         let files = if checked.has_errors() {
             None
         } else if checked.loaded.config.is_none() {
@@ -258,6 +282,9 @@ impl Build {
         } else {
             summary = deps::Summary::of(&checked);
             render = inc.plan(summary.as_ref());
+            if let Render::Partial(scope) = &mut render {
+                search_later = scope.take_search();
+            }
             crate::timings::mark("serve: summary and plan");
             let cache = Some(inc.search_cache.as_path());
             let out = match &render {
@@ -286,17 +313,25 @@ impl Build {
                 }
             }
         };
-        let site::Checked { loaded, mut diags } = checked;
+        let mut checked = checked;
+        let mut diags = std::mem::take(&mut checked.diags);
         diags.append(&mut extra);
         diagnostics::sort(&mut diags);
+        let later = search_later && files.is_some();
+        let sources = if later {
+            checked.loaded.sources.clone()
+        } else {
+            std::mem::take(&mut checked.loaded.sources)
+        };
         Build {
             summary: summary.filter(|_| files.is_some()),
             files,
             render,
             diags,
-            sources: loaded.sources,
+            sources,
             config_dirs,
             elapsed: start.elapsed(),
+            later: later.then_some(checked),
         }
     }
 }
@@ -1055,7 +1090,8 @@ impl Server {
         if let Some((paths, _)) = cause {
             self.inc.dirty.extend(paths.iter().cloned());
         }
-        let build = Build::run(&self.root, self.today, &self.base_url, &mut self.inc);
+        let mut build = Build::run(&self.root, self.today, &self.base_url, &mut self.inc);
+        let later = build.later.take();
         if let Some(dirs) = &build.config_dirs {
             self.want = DEFAULT_WATCH.iter().map(PathBuf::from).collect();
             self.want.extend(
@@ -1144,6 +1180,54 @@ impl Server {
                     what.map(|w| format!(" ({w})")).unwrap_or_default(),
                     plural(errors, "error", "errors"),
                     plural(warnings, "warning", "warnings"),
+                );
+            }
+        }
+        if let Some(checked) = later {
+            self.search_after(&checked, cause.map(|(_, at)| at));
+        }
+    }
+
+    /// Makes the search bundle of a good partial build whose pages are
+    /// served already, and serves it with them. The version stays: the
+    /// pages reloaded for the edit, and a second reload would show nothing
+    /// new. Should it fail, the next build renders everything.
+    fn search_after(&mut self, checked: &site::Checked, since: Option<Instant>) {
+        let start = Instant::now();
+        let made = search_bundle(checked, &self.root, &self.base_url, &self.inc);
+        crate::timings::mark("serve: search bundle");
+        match made {
+            Ok(files) => {
+                let now = self.shared.get();
+                let (merged, changed, removed) =
+                    merge_partial(&now.files, files, &deps::Scope::is_search_file);
+                if changed + removed > 0 {
+                    self.shared.set(Snapshot {
+                        version: now.version,
+                        files: Arc::new(merged),
+                        overlay: now.overlay.clone(),
+                        changed_at: now.changed_at,
+                    });
+                }
+                eprintln!(
+                    "search index rebuilt in {} ms{}: {} changed{}",
+                    start.elapsed().as_millis(),
+                    since
+                        .map(|t| format!(" ({} ms after the change)", t.elapsed().as_millis()))
+                        .unwrap_or_default(),
+                    plural(changed, "file", "files"),
+                    if removed > 0 {
+                        format!(", {removed} removed")
+                    } else {
+                        String::new()
+                    },
+                );
+            }
+            Err(ds) => {
+                self.print_diags(&ds, &checked.loaded.sources);
+                self.inc.lost = true;
+                eprintln!(
+                    "the search index could not be rebuilt: search shows the records as they were; the next build renders everything"
                 );
             }
         }
@@ -1560,6 +1644,8 @@ mod incremental_tests {
         files: Arc<Files>,
         /// What the last partial rebuild rendered.
         scope: Option<deps::Scope>,
+        /// Rebuilds whose search bundle came after their pages.
+        searched_after: usize,
     }
 
     /// What one rebuild did.
@@ -1585,6 +1671,7 @@ mod incremental_tests {
                 inc,
                 files: Arc::new(Files::new()),
                 scope: None,
+                searched_after: 0,
             };
             assert_eq!(site.rebuild(&[]).0, Kind::Full);
             site
@@ -1605,7 +1692,8 @@ mod incremental_tests {
         /// What `serve` does after the watcher reports `changed`.
         fn rebuild(&mut self, changed: &[&str]) -> (Kind, usize, usize) {
             self.inc.dirty.extend(changed.iter().map(PathBuf::from));
-            let build = Build::run(self.dir.path(), today(), BASE, &mut self.inc);
+            let mut build = Build::run(self.dir.path(), today(), BASE, &mut self.inc);
+            let later = build.later.take();
             let Some(files) = build.files else {
                 let codes: Vec<&str> = build.diags.iter().map(|d| d.code).collect();
                 eprintln!("the build failed: {codes:?}");
@@ -1616,9 +1704,27 @@ mod incremental_tests {
                 Render::Partial(_) => Kind::Partial,
                 Render::Unchanged => Kind::Unchanged,
             };
+            if later.is_some() {
+                let bundled: Vec<&str> = files
+                    .iter()
+                    .map(|f| f.path.as_str())
+                    .filter(|p| deps::Scope::is_search_file(p))
+                    .collect();
+                assert!(bundled.is_empty(), "served before its index: {bundled:?}");
+            }
             let m = apply(&self.files, &build.render, files);
             self.inc.settle(build.summary);
             self.files = m.files;
+            // As `Server::search_after` does, once the pages are served.
+            if let Some(checked) = later {
+                self.searched_after += 1;
+                let bundle = search_bundle(&checked, self.dir.path(), BASE, &self.inc)
+                    .expect("the search bundle");
+                assert!(bundle.iter().any(|f| f.path == render::SEARCH_ENTRY));
+                let (merged, _, _) =
+                    merge_partial(&self.files, bundle, &deps::Scope::is_search_file);
+                self.files = Arc::new(merged);
+            }
             self.scope = match build.render {
                 Render::Partial(scope) => Some(scope),
                 _ => None,
@@ -1671,6 +1777,8 @@ mod incremental_tests {
         );
         site.edit(ZOE, "title = \"Überall\"", "title = \"Überall (Demo)\"");
         assert_eq!(site.rebuild(&[ZOE]).0, Kind::Partial);
+        // A title is searched: its search bundle came after the pages.
+        assert_eq!(site.searched_after, 1);
         let (ecume_now, zoe_now) = (
             row(&site, "ecume-noire-les-heures-pales"),
             row(&site, "zoe-brandt-uberall"),

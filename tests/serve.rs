@@ -493,6 +493,88 @@ fn a_record_edit_re_renders_only_the_pages_that_show_it() {
     );
 }
 
+/// The live-reload version a page was served with.
+fn version_of(page: &str) -> u64 {
+    let at = page.find("data-version=\"").expect("a version") + "data-version=\"".len();
+    page[at..]
+        .split('"')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("a numeric version")
+}
+
+#[test]
+fn a_title_edit_serves_its_pages_first_and_its_search_index_after() {
+    let site = Site::valid();
+    let server = Server::start(&site);
+    server.wait_log("built ");
+    let entry = "/pagefind/pagefind-entry.json";
+    let before = server.get(entry).body;
+
+    edit(
+        &site,
+        RELEASE,
+        "title = \"Überall\"",
+        "title = \"Überall (Tour Edition)\"",
+    );
+    let page = server.wait_for(RELEASE_PAGE, "the new title", |r| {
+        r.body.contains("Überall (Tour Edition)")
+    });
+    let line = server.wait_log("search index rebuilt in ");
+    assert!(line.contains(" ms after the change): "), "{line}");
+    let log = server.log();
+    let (pages_at, search_at) = (log.find("rebuilt in "), log.find("search index rebuilt"));
+    assert!(
+        matches!((pages_at, search_at), (Some(p), Some(s)) if p < s),
+        "the pages' line comes first:\n{log}"
+    );
+    // The new index is served: its entry names new index files, each served.
+    let after = server.get(entry);
+    assert_eq!(after.status, 200);
+    assert_ne!(after.body, before, "the entry names the new index");
+    let named: serde_json::Value = serde_json::from_str(&after.body).expect("entry JSON");
+    let hash = named["languages"]
+        .as_object()
+        .and_then(|l| l.values().next())
+        .and_then(|l| l["hash"].as_str())
+        .unwrap_or_else(|| panic!("no language hash in {}", after.body));
+    assert_eq!(
+        server
+            .get(&format!("/pagefind/pagefind.{hash}.pf_meta"))
+            .status,
+        200,
+        "the index {hash} the entry names"
+    );
+    // Laying the index over the pages does not reload them a second time.
+    assert_eq!(
+        version_of(&server.get(RELEASE_PAGE).body),
+        version_of(&page.body)
+    );
+
+    // An edit of nothing searched makes no search index after its pages.
+    edit(&site, RELEASE, "units = 22_000", "units = 23_456");
+    server.wait_for(RELEASE_PAGE, "the new units", |r| r.body.contains("23,456"));
+    let count = |prefix: &str| {
+        server
+            .log()
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    };
+    let deadline = Instant::now() + WAIT;
+    while count("rebuilt in ") < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no second rebuild:\n{}",
+            server.log()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    // The index of the fixture takes milliseconds: one that came would be here.
+    thread::sleep(Duration::from_millis(1500));
+    assert_eq!(count("search index rebuilt in "), 1, "{}", server.log());
+}
+
 #[test]
 fn a_template_error_shows_the_overlay_and_theme_edits_rebuild() {
     let site = Site::valid();
