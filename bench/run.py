@@ -37,6 +37,9 @@ import time
 # (ext4 without a journal treats inodes freed in the last 35 s as "recently
 # deleted" and scans past them when allocating).
 DELETE_SETTLE = 40.0
+# A little more than the age below which a build does not trust an input's stats
+# (src/site.rs, RACY).
+RACY_SECONDS = 2.5
 # How long serve's initial build, or one rebuild, may take before giving up.
 SERVE_TIMEOUT = 900.0
 # serve's answer to an edit; whatever follows "rebuilt in <N> ms" may change.
@@ -273,6 +276,10 @@ def main():
         site, hsite = os.path.join(work, f"site-{n}"), os.path.join(work, f"hugo-{n}")
         subprocess.run([binary, "gen", site, "--releases", str(n), "--seed", "7", "--hugo", hsite], env=env, check=True,
                        stderr=subprocess.DEVNULL)
+        # A build trusts the stats of inputs only once they are 2 s old (git's
+        # "racy" files): a cold build right after `gen` could not record them, and
+        # the no-change rebuild after it read everything (3.5 s at 100k, one run).
+        time.sleep(RACY_SECONDS)
         if deleted_at is not None:
             wait = DELETE_SETTLE - (time.monotonic() - deleted_at)
             if wait > 0:

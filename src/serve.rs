@@ -1421,6 +1421,14 @@ pub fn run(opts: &ServeOptions) -> Result<(), ServeError> {
                         if matches!(ev.kind, EventKind::Access(_)) {
                             continue;
                         }
+                        // The system dropped events (its queue overflowed):
+                        // anything may have changed, records kept from the
+                        // last load too.
+                        if ev.need_rescan() {
+                            server.inc.lost = true;
+                            changed.insert(PathBuf::from("content"));
+                            since = Some(since.map_or(ev.time, |s| s.min(ev.time)));
+                        }
                         for p in &ev.paths {
                             if let Some(rel) = server.relevant(p) {
                                 // A watched folder that was removed must be

@@ -131,7 +131,7 @@ pub fn read_text(path: &Path, rel: &Path) -> Result<String, Box<ReadError>> {
 
 /// Loads `site.toml` and everything under `content/` below `root`.
 pub fn load(root: &Path) -> Loaded {
-    load_reusing(root, &mut LoadCache::default(), None)
+    load_with(root, None, None)
 }
 
 /// The files of one load of a site, parsed, for the next load of the same
@@ -164,6 +164,16 @@ fn reusable(rel: &Path, linked: bool, changed: &BTreeSet<PathBuf>) -> bool {
 pub fn load_reusing(
     root: &Path,
     cache: &mut LoadCache,
+    changed: Option<&BTreeSet<PathBuf>>,
+) -> Loaded {
+    load_with(root, Some(cache), changed)
+}
+
+/// [`load_reusing`], or without a cache: nothing kept for a next load (a
+/// copy of every record, 100,000 at 100k, that `build` would throw away).
+fn load_with(
+    root: &Path,
+    mut cache: Option<&mut LoadCache>,
     changed: Option<&BTreeSet<PathBuf>>,
 ) -> Loaded {
     let mut out = Loaded::default();
@@ -234,7 +244,10 @@ pub fn load_reusing(
         (*kind, key)
     });
 
-    let mut last = std::mem::take(&mut cache.files);
+    let mut last = cache
+        .as_deref_mut()
+        .map(|c| std::mem::take(&mut c.files))
+        .unwrap_or_default();
     let jobs: Vec<(Kind, PathBuf, Option<FileResult>)> = files
         .into_iter()
         .map(|(kind, rel, linked)| {
@@ -250,11 +263,13 @@ pub fn load_reusing(
         .into_par_iter()
         .map(|(kind, rel, kept)| kept.unwrap_or_else(|| parse_file(root, kind, &rel)))
         .collect();
-    let copies: Vec<(OsString, FileResult)> = results
-        .par_iter()
-        .map(|r| (r.rel.clone().into_os_string(), r.clone()))
-        .collect();
-    cache.files = copies.into_iter().collect();
+    if let Some(cache) = cache {
+        let copies: Vec<(OsString, FileResult)> = results
+            .par_iter()
+            .map(|r| (r.rel.clone().into_os_string(), r.clone()))
+            .collect();
+        cache.files = copies.into_iter().collect();
+    }
 
     // Slug uniqueness per kind, reported at the later file.
     let mut first_seen: BTreeMap<(u8, String), PathBuf> = BTreeMap::new();
