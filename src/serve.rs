@@ -1129,7 +1129,7 @@ impl Server {
                 };
                 match (cause, what) {
                     (Some((_, since)), Some(what)) => eprintln!(
-                        "rebuilt in {} ms ({what}): {} of {} re-rendered in {} ms{}, {} changed{}{}{warned}",
+                        "rebuilt in {} ms ({what}): {} of {} re-rendered in {} ms{}, {} changed{}{}{warned}{}",
                         since.elapsed().as_millis(),
                         fmt_units(m.rendered as u64),
                         plural_fmt(m.pages, "page", "pages"),
@@ -1147,6 +1147,11 @@ impl Server {
                         },
                         if old.overlay.is_some() {
                             ", errors fixed"
+                        } else {
+                            ""
+                        },
+                        if later.is_some() {
+                            "; the search index follows"
                         } else {
                             ""
                         },

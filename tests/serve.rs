@@ -520,6 +520,11 @@ fn a_title_edit_serves_its_pages_first_and_its_search_index_after() {
     let page = server.wait_for(RELEASE_PAGE, "the new title", |r| {
         r.body.contains("Überall (Tour Edition)")
     });
+    let pages_line = server.wait_log("rebuilt in ");
+    assert!(
+        pages_line.ends_with("; the search index follows"),
+        "{pages_line}"
+    );
     let line = server.wait_log("search index rebuilt in ");
     assert!(line.contains(" ms after the change): "), "{line}");
     let log = server.log();
