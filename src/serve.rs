@@ -226,8 +226,9 @@ struct Build {
     config_dirs: Option<Vec<PathBuf>>,
     elapsed: Duration,
     /// A partial build that changed what is searched: the records it was
-    /// rendered from, whose search bundle [`search_bundle`] makes once the
-    /// pages are served (Pagefind was half of a title edit's rebuild).
+    /// rendered from, whose search bundle and search page [`search_bundle`]
+    /// makes once the other pages are served (Pagefind was half of a title
+    /// edit's rebuild at 10,000 releases).
     later: Option<site::Checked>,
 }
 
