@@ -280,16 +280,6 @@ impl RowMemo {
         }
     }
 
-    /// Rows held, award and country rows together.
-    pub fn len(&self) -> usize {
-        self.awards.values().flatten().flatten().count() + self.countries.len()
-    }
-
-    /// Whether no row is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The row held of release `slug`'s award at `award` (its place in the record).
     pub fn award(&self, slug: &str, award: usize) -> Option<&std::sync::Arc<str>> {
         self.awards.get(slug)?.get(award)?.as_ref()
