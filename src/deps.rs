@@ -336,6 +336,12 @@ pub struct Scope {
     edited: BTreeSet<String>,
 }
 
+/// Whether `path` is a file of the search bundle.
+fn in_bundle(path: &str) -> bool {
+    path.strip_prefix(BUNDLE_DIR)
+        .is_some_and(|p| p.starts_with('/'))
+}
+
 impl Scope {
     /// Slugs of the releases whose records changed: everything else is as
     /// the last build showed it.
@@ -357,9 +363,7 @@ impl Scope {
 
     /// Whether `path` is one of the files [`Scope::take_search`] leaves out.
     pub fn is_search_file(path: &str) -> bool {
-        path.strip_prefix(BUNDLE_DIR)
-            .is_some_and(|p| p.starts_with('/'))
-            || path.strip_prefix(SEARCH_PAGE) == Some("index.html")
+        in_bundle(path) || path.strip_prefix(SEARCH_PAGE) == Some("index.html")
     }
 
     /// Whether the output file `path` must be rendered again.
@@ -371,10 +375,7 @@ impl Scope {
         // empty feed is dated by the site's newest award.
         self.paths.contains(path)
             || path.starts_with("data/")
-            || (self.search
-                && path
-                    .strip_prefix(BUNDLE_DIR)
-                    .is_some_and(|p| p.starts_with('/')))
+            || (self.search && in_bundle(path))
             || path == FEED_FILE
             || path.strip_suffix(FEED_FILE).is_some_and(|folder| {
                 folder.ends_with('/')
