@@ -6,7 +6,7 @@
 //! ASCII-folded copy of its names ("MØ" → "MO", "Straße" → "Strasse"), so that
 //! either spelling finds it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pagefind::api::{CustomRecord, PagefindIndex};
 use pagefind::options::PagefindServiceConfig;
@@ -405,12 +405,46 @@ fn search_error(what: &str, e: impl std::fmt::Display) -> Box<Diagnostic> {
     ))
 }
 
+/// Compressed files of an earlier bundle, by the hash of their uncompressed
+/// bytes ([`raw_hash`]): a bundle made again after a small change has mostly
+/// the same files, and gzipping them was a quarter of Pagefind's work.
+pub type Compressed = HashMap<u128, Vec<u8>>;
+
+/// The hash [`Compressed`] is keyed by, of a file's uncompressed parts.
+fn raw_hash(parts: &[&[u8]]) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in parts {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.digest128()
+}
+
+/// One file of a bundle, and the [`raw_hash`] of a gzipped one.
+struct BundleFile {
+    file: OutFile,
+    raw: Option<u128>,
+}
+
 /// Builds the Pagefind bundle for `records` in memory, as files under `pagefind/`.
 ///
 /// Only what pagefind.js needs is kept: the search API, its worker, the WebAssembly
 /// and the index; Pagefind's prebuilt UI bundles are left out since the search page
 /// has its own.
 pub fn bundle(records: Vec<SearchRecord>) -> Result<Vec<OutFile>, Box<Diagnostic>> {
+    Ok(bundle_reusing(records, &Compressed::new())?
+        .into_iter()
+        .map(|f| f.file)
+        .collect())
+}
+
+/// [`bundle`], taking each gzipped file whose bytes `known` has from it
+/// instead of compressing it again: the same bytes, since gzip's output
+/// depends only on its input ([`COMPRESSOR`] says which gzip made them).
+fn bundle_reusing(
+    records: Vec<SearchRecord>,
+    known: &Compressed,
+) -> Result<Vec<BundleFile>, Box<Diagnostic>> {
     // Pagefind's API is async; a small runtime on this thread drives it. Its
     // blocking work runs on tokio's blocking pool and rayon.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -418,6 +452,18 @@ pub fn bundle(records: Vec<SearchRecord>) -> Result<Vec<OutFile>, Box<Diagnostic
         .build()
         .map_err(|e| search_error("cannot start its runtime", e))?;
     let language = INDEX_LANGUAGE.to_string();
+    // The hash of each gzipped file, by its name (hash-named by Pagefind, so
+    // unique in a bundle), to key the next build's `known`.
+    let raws = std::sync::Mutex::new(HashMap::<std::ffi::OsString, u128>::new());
+    let reuse = |path: &std::path::Path, parts: &[&[u8]]| -> Option<Vec<u8>> {
+        let raw = raw_hash(parts);
+        if let Some(name) = path.file_name() {
+            raws.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(name.to_os_string(), raw);
+        }
+        known.get(&raw).cloned()
+    };
     let files = rt.block_on(async {
         let options = PagefindServiceConfig::builder()
             .force_language(language.clone())
@@ -440,24 +486,40 @@ pub fn bundle(records: Vec<SearchRecord>) -> Result<Vec<OutFile>, Box<Diagnostic
             .await
             .map_err(|e| search_error("records", e))?;
         crate::timings::mark("search: records given to Pagefind");
-        pf.into_files().await.map_err(|e| search_error("output", e))
+        pf.into_files_reusing(&reuse)
+            .await
+            .map_err(|e| search_error("output", e))
     })?;
-    let mut out: Vec<OutFile> = files
+    let raws = raws
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !known.is_empty() {
+        let reused = raws.values().filter(|r| known.contains_key(r)).count();
+        crate::timings::mark(&format!(
+            "search: {reused} of {} compressed files reused",
+            raws.len()
+        ));
+    }
+    let mut out: Vec<BundleFile> = files
         .into_iter()
         .filter_map(|f| {
+            let raw = f.filename.file_name().and_then(|n| raws.get(n)).copied();
             let rel: Vec<String> = f
                 .filename
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
             let rel = rel.join("/");
-            keep(&rel).then(|| OutFile {
-                path: format!("{BUNDLE_DIR}/{rel}"),
-                bytes: f.contents,
+            keep(&rel).then(|| BundleFile {
+                file: OutFile {
+                    path: format!("{BUNDLE_DIR}/{rel}"),
+                    bytes: f.contents,
+                },
+                raw,
             })
         })
         .collect();
-    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     Ok(out)
 }
 
@@ -476,9 +538,45 @@ fn cache_key(records: &[SearchRecord]) -> String {
     h.finalize().to_hex().to_string()
 }
 
-/// Reads a cached bundle: a header line `impala-search <key> <count>`, then per
-/// file a line `<path-len> <bytes-len>` followed by the path and the bytes.
-fn read_cache(path: &std::path::Path, key: &str) -> Option<Vec<OutFile>> {
+/// Which gzip made a cache's compressed files: this program's version and
+/// the bytes gzip makes of a sample now (vendor/pagefind's `gzip` gives the
+/// bytes of flate2's `GzEncoder` at the default level), so that files
+/// compressed by another build of the program, or after the compressor
+/// changed, are made again rather than taken.
+fn compressor() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(compressor_now)
+}
+
+fn compressor_now() -> String {
+    use std::io::Write as _;
+    let sample: Vec<u8> = (0u32..4096)
+        .flat_map(|i| format!("{{\"w\":\"word{}\",\"p\":[{},{}]}}", i % 97, i, i * 7).into_bytes())
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let probe = gz
+        .write_all(&sample)
+        .and_then(|()| gz.finish())
+        .unwrap_or_default();
+    format!(
+        "{}-{:032x}",
+        env!("CARGO_PKG_VERSION"),
+        raw_hash(&[probe.as_slice()])
+    )
+}
+
+/// A cached bundle, as [`write_cache`] wrote it.
+struct Cache {
+    key: String,
+    /// Whether its compressed files came from the gzip this build has.
+    same_compressor: bool,
+    files: Vec<BundleFile>,
+}
+
+/// Reads a cached bundle: a header line `impala-search2 <key> <count>
+/// <compressor>`, then per file a line `<path-len> <bytes-len> <raw-hash>`
+/// (`-` for a file not compressed) followed by the path and the bytes.
+fn read_cache(path: &std::path::Path, compressor: &str) -> Option<Cache> {
     let data = std::fs::read(path).ok()?;
     let mut rest = data.as_slice();
     fn line(rest: &mut &[u8]) -> Option<String> {
@@ -489,39 +587,56 @@ fn read_cache(path: &std::path::Path, key: &str) -> Option<Vec<OutFile>> {
     }
     let header = line(&mut rest)?;
     let mut parts = header.split(' ');
-    if parts.next()? != "impala-search" || parts.next()? != key {
+    if parts.next()? != "impala-search2" {
         return None;
     }
+    let key = parts.next()?.to_string();
     let count: usize = parts.next()?.parse().ok()?;
-    let mut out = Vec::with_capacity(count);
+    let same_compressor = parts.next()? == compressor;
+    let mut files = Vec::with_capacity(count);
     for _ in 0..count {
         let sizes = line(&mut rest)?;
-        let (p, b) = sizes.split_once(' ')?;
-        let (p, b): (usize, usize) = (p.parse().ok()?, b.parse().ok()?);
+        let mut fields = sizes.split(' ');
+        let p: usize = fields.next()?.parse().ok()?;
+        let b: usize = fields.next()?.parse().ok()?;
+        let raw = match fields.next()? {
+            "-" => None,
+            hex => Some(u128::from_str_radix(hex, 16).ok()?),
+        };
         if rest.len() < p + b {
             return None;
         }
         let path = String::from_utf8(rest[..p].to_vec()).ok()?;
-        out.push(OutFile {
-            path,
-            bytes: rest[p..p + b].to_vec(),
+        files.push(BundleFile {
+            file: OutFile {
+                path,
+                bytes: rest[p..p + b].to_vec(),
+            },
+            raw,
         });
         rest = &rest[p + b..];
     }
-    Some(out)
+    Some(Cache {
+        key,
+        same_compressor,
+        files,
+    })
 }
 
 /// Writes a bundle to the cache; a failure only costs the next build time.
-fn write_cache(path: &std::path::Path, key: &str, files: &[OutFile]) {
+fn write_cache(path: &std::path::Path, key: &str, compressor: &str, files: &[BundleFile]) {
     use std::io::Write as _;
     let tmp = path.with_extension("tmp");
     let written = std::fs::File::create(&tmp).and_then(|f| {
         let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
-        writeln!(w, "impala-search {key} {}", files.len())?;
+        writeln!(w, "impala-search2 {key} {} {compressor}", files.len())?;
         for f in files {
-            writeln!(w, "{} {}", f.path.len(), f.bytes.len())?;
-            w.write_all(f.path.as_bytes())?;
-            w.write_all(&f.bytes)?;
+            let raw = f
+                .raw
+                .map_or_else(|| "-".to_string(), |r| format!("{r:032x}"));
+            writeln!(w, "{} {} {raw}", f.file.path.len(), f.file.bytes.len())?;
+            w.write_all(f.file.path.as_bytes())?;
+            w.write_all(&f.file.bytes)?;
         }
         w.flush()
     });
@@ -530,7 +645,8 @@ fn write_cache(path: &std::path::Path, key: &str, files: &[OutFile]) {
     }
 }
 
-/// [`bundle`], reusing the index kept in `cache` when the records are the same.
+/// [`bundle`], reusing the index kept in `cache` when the records are the
+/// same, and otherwise the compressed files of that index that are the same.
 pub fn bundle_cached(
     records: Vec<SearchRecord>,
     cache: Option<&std::path::Path>,
@@ -539,12 +655,23 @@ pub fn bundle_cached(
         return bundle(records);
     };
     let key = cache_key(&records);
-    if let Some(files) = read_cache(cache, &key) {
-        return Ok(files);
-    }
-    let files = bundle(records)?;
-    write_cache(cache, &key, &files);
-    Ok(files)
+    let compressor = compressor();
+    let old = read_cache(cache, compressor);
+    let known: Compressed = match old {
+        Some(c) if c.key == key && c.same_compressor => {
+            return Ok(c.files.into_iter().map(|f| f.file).collect());
+        }
+        Some(c) if c.same_compressor => c
+            .files
+            .into_iter()
+            .filter_map(|f| Some((f.raw?, f.file.bytes)))
+            .collect(),
+        _ => Compressed::new(),
+    };
+    let files = bundle_reusing(records, &known)?;
+    drop(known);
+    write_cache(cache, &key, compressor, &files);
+    Ok(files.into_iter().map(|f| f.file).collect())
 }
 
 /// Whether a bundle file is one pagefind.js loads (its UI bundles are not).
@@ -566,6 +693,111 @@ mod tests {
         assert_eq!(fold("Sigur Rós"), "Sigur Ros");
         assert_eq!(fold("Æther Straße"), "AEther Strasse");
         assert_eq!(searchable(&["MØ", "Polar"]), "MØ · MO · Polar");
+    }
+
+    /// `n` records of made-up releases, the `edited` one retitled.
+    fn some_records(n: usize, edited: Option<usize>) -> Vec<SearchRecord> {
+        (0..n)
+            .map(|i| {
+                let title = match edited {
+                    Some(e) if e == i => format!("Nordlys Zwölf {i} (Demo)"),
+                    _ => format!("Nordlys Zwölf {i}"),
+                };
+                SearchRecord {
+                    url: format!("releases/r-{i}/"),
+                    content: format!("{title} · Artist {} · Label {}", i % 17, i % 5),
+                    meta: BTreeMap::from([
+                        ("title".to_string(), title),
+                        ("type".to_string(), "release".to_string()),
+                    ]),
+                    filters: BTreeMap::from([(
+                        FILTER_YEAR.to_string(),
+                        vec![format!("{}", 2007 + i % 19)],
+                    )]),
+                    sort: BTreeMap::from([(
+                        "date".to_string(),
+                        format!("{:04}-01-01", 2007 + i % 19),
+                    )]),
+                }
+            })
+            .collect()
+    }
+
+    fn paths_and_bytes(files: Vec<OutFile>) -> Vec<(String, Vec<u8>)> {
+        files.into_iter().map(|f| (f.path, f.bytes)).collect()
+    }
+
+    #[test]
+    fn a_bundle_taking_an_earlier_ones_files_is_the_one_made_afresh() {
+        let before = bundle_reusing(some_records(300, None), &Compressed::new()).expect("bundle");
+        let known: Compressed = before
+            .iter()
+            .filter_map(|f| Some((f.raw?, f.file.bytes.clone())))
+            .collect();
+        assert!(
+            known.len() > 300,
+            "every fragment and index file is gzipped"
+        );
+        let again = bundle_reusing(some_records(300, Some(7)), &known).expect("bundle");
+        let reused = again
+            .iter()
+            .filter(|f| f.raw.is_some_and(|r| known.contains_key(&r)))
+            .count();
+        let gzipped = again.iter().filter(|f| f.raw.is_some()).count();
+        // The edited record's fragment, the index chunks of its words and the
+        // meta file are new; the other records' fragments are not.
+        assert!(reused >= 290 && reused < gzipped, "{reused} of {gzipped}");
+        let afresh = bundle(some_records(300, Some(7))).expect("bundle");
+        assert_eq!(
+            paths_and_bytes(again.into_iter().map(|f| f.file).collect()),
+            paths_and_bytes(afresh)
+        );
+    }
+
+    #[test]
+    fn the_search_cache_gives_an_edited_index_the_bytes_of_a_fresh_one() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let cache = dir.path().join("search-cache");
+        let first = bundle_cached(some_records(120, None), Some(&cache)).expect("bundle");
+        assert_eq!(
+            paths_and_bytes(first),
+            paths_and_bytes(bundle(some_records(120, None)).expect("bundle"))
+        );
+        let text = std::fs::read(&cache).expect("the cache is written");
+        assert!(text.starts_with(b"impala-search2 "));
+        let edited = bundle_cached(some_records(120, Some(3)), Some(&cache)).expect("bundle");
+        assert_eq!(
+            paths_and_bytes(edited),
+            paths_and_bytes(bundle(some_records(120, Some(3))).expect("bundle"))
+        );
+        let kept = read_cache(&cache, compressor()).expect("the cache reads back");
+        assert!(kept.same_compressor);
+        assert_eq!(kept.key, cache_key(&some_records(120, Some(3))));
+    }
+
+    #[test]
+    fn files_another_gzip_compressed_are_not_taken() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let cache = dir.path().join("search-cache");
+        let records = some_records(40, None);
+        let mut files = bundle_reusing(records.clone(), &Compressed::new()).expect("bundle");
+        // As if another gzip had made other bytes of the same files.
+        for f in &mut files {
+            if f.raw.is_some() {
+                f.file.bytes = b"not these bytes".to_vec();
+            }
+        }
+        write_cache(&cache, &cache_key(&records), "0.0.0-another-gzip", &files);
+        let read = read_cache(&cache, compressor()).expect("the cache reads back");
+        assert!(!read.same_compressor);
+        for records in [records, some_records(40, Some(1))] {
+            let made = bundle_cached(records.clone(), Some(&cache)).expect("bundle");
+            assert!(made.iter().all(|f| f.bytes != b"not these bytes"));
+            assert_eq!(
+                paths_and_bytes(made),
+                paths_and_bytes(bundle(records).expect("bundle"))
+            );
+        }
     }
 
     #[test]

@@ -434,6 +434,12 @@ impl SearchState {
     }
 
     pub async fn get_files(&self) -> Vec<SyntheticFile> {
+        self.get_files_reusing(&|_, _| None).await
+    }
+
+    /// impala-awards patch: [`Self::get_files`] with compressed files that
+    /// `known` already has taken from it (see `PagefindIndex::into_files_reusing`).
+    pub async fn get_files_reusing(&self, known: &output::Known<'_>) -> Vec<SyntheticFile> {
         let outdir = &self.options.bundle_output;
 
         let index_entries: Vec<_> = self
@@ -444,7 +450,7 @@ impl SearchState {
 
         let mut files: Vec<_> =
             join_all(self.built_indexes.iter().map(|indexes| async {
-                indexes.write_files_to_memory(&self.options, outdir).await
+                indexes.write_files_to_memory(&self.options, outdir, known).await
             }))
             .await
             .into_iter()

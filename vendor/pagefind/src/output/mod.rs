@@ -296,23 +296,26 @@ impl PagefindIndexes {
     }
 
     pub async fn write_files_to_disk(&self, options: &SearchOptions, outdir: &PathBuf) {
-        self.write_files(options, outdir, false).await;
+        self.write_files(options, outdir, None).await;
     }
 
     pub async fn write_files_to_memory(
         &self,
         options: &SearchOptions,
         outdir: &PathBuf,
+        known: &Known<'_>,
     ) -> Vec<SyntheticFile> {
-        self.write_files(options, outdir, true).await.unwrap()
+        self.write_files(options, outdir, Some(known)).await.unwrap()
     }
 
+    /// `known` is given for files made in memory (synthetic), `None` on disk.
     async fn write_files(
         &self,
         options: &SearchOptions,
         outdir: &PathBuf,
-        synthetic: bool,
+        known: Option<&Known<'_>>,
     ) -> Option<Vec<SyntheticFile>> {
+        let synthetic = known.is_some();
         let immutable_write_behaviour = if synthetic {
             WriteBehavior::Synthetic
         } else {
@@ -381,12 +384,17 @@ impl PagefindIndexes {
             )
         }));
 
-        if synthetic {
+        if let Some(known) = known {
             use rayon::prelude::*;
             return Some(
                 jobs.into_par_iter()
                     .filter_map(|(filename, chunks, compression, _)| {
-                        synthetic_file(filename, chunks, compression)
+                        let contents = match compression {
+                            Compress::GZ => known(&filename, &chunks)
+                                .or_else(|| gzip(&chunks).ok())?,
+                            Compress::None => chunks.concat(),
+                        };
+                        Some(SyntheticFile { filename, contents })
                     })
                     .collect(),
             );
@@ -413,6 +421,10 @@ enum WriteBehavior {
     Immutable,
     Disk,
 }
+
+/// impala-awards patch: given a file's path and its uncompressed bytes (in
+/// parts), its gzipped bytes if they are known already, from an earlier index.
+pub type Known<'a> = dyn Fn(&std::path::Path, &[&[u8]]) -> Option<Vec<u8>> + Sync + 'a;
 
 #[derive(Clone)]
 pub struct SyntheticFile {
