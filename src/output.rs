@@ -501,6 +501,7 @@ impl Stager {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        crate::timings::mark("publish: entries sorted");
         if let Some(w) = entries.windows(2).find(|w| w[0].path == w[1].path) {
             let path = w[0].path.clone();
             self.abort();
@@ -528,15 +529,19 @@ impl Stager {
         }
         // Anything in the buffer that the new site does not have (a partial run,
         // a stray file, a link) goes, so the buffer holds exactly the new site.
+        crate::timings::mark("publish: old files removed");
         if !self.fresh && (self.old.is_empty() || count_entries(&self.dir) != entries.len() + 1) {
             sweep(&self.dir, &new_paths);
         }
+        crate::timings::mark("publish: buffer counted");
         let text = manifest_text(entries, keys);
         let marker = self.dir.join(MARKER);
         fs::write(&marker, &text).map_err(io_err(&marker))?;
         let _ = fs::remove_file(self.dir.join(PARTIAL));
+        crate::timings::mark("publish: manifest written");
 
         let published = read_manifest(&self.out);
+        crate::timings::mark("publish: published manifest read");
         let changed = entries
             .iter()
             .filter(|e| published.get(&e.path) != Some(&e.hash))
@@ -572,6 +577,7 @@ impl Stager {
             return Ok(stats);
         }
         swap(&self.dir, &self.out)?;
+        crate::timings::mark("publish: swapped");
         // The buffer now holds the old site (or nothing): keep it as the next
         // build's buffer under the `.prev` name.
         if self.dir != self.prev && self.dir.exists() {
