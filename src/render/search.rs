@@ -773,6 +773,15 @@ mod tests {
         let kept = read_cache(&cache, compressor()).expect("the cache reads back");
         assert!(kept.same_compressor);
         assert_eq!(kept.key, cache_key(&some_records(120, Some(3))));
+        // A cache cut short (a full disk, a killed build) is not read at all.
+        let whole = std::fs::read(&cache).expect("the cache");
+        std::fs::write(&cache, &whole[..whole.len() - 100]).expect("cut the cache");
+        assert!(read_cache(&cache, compressor()).is_none());
+        let again = bundle_cached(some_records(120, Some(4)), Some(&cache)).expect("bundle");
+        assert_eq!(
+            paths_and_bytes(again),
+            paths_and_bytes(bundle(some_records(120, Some(4))).expect("bundle"))
+        );
     }
 
     #[test]
