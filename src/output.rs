@@ -527,9 +527,9 @@ impl Stager {
                 remove_empty_parents(&self.dir, &rel);
             }
         }
+        crate::timings::mark("publish: old files removed");
         // Anything in the buffer that the new site does not have (a partial run,
         // a stray file, a link) goes, so the buffer holds exactly the new site.
-        crate::timings::mark("publish: old files removed");
         if !self.fresh && (self.old.is_empty() || count_entries(&self.dir) != entries.len() + 1) {
             sweep(&self.dir, &new_paths);
         }

@@ -440,7 +440,8 @@ pub fn bundle(records: Vec<SearchRecord>) -> Result<Vec<OutFile>, Box<Diagnostic
 
 /// [`bundle`], taking each gzipped file whose bytes `known` has from it
 /// instead of compressing it again: the same bytes, since gzip's output
-/// depends only on its input ([`COMPRESSOR`] says which gzip made them).
+/// depends only on its input (the cache records which gzip made them:
+/// [`compressor`]).
 fn bundle_reusing(
     records: Vec<SearchRecord>,
     known: &Compressed,

@@ -389,12 +389,7 @@ impl PagefindIndexes {
             return Some(
                 jobs.into_par_iter()
                     .filter_map(|(filename, chunks, compression, _)| {
-                        let contents = match compression {
-                            Compress::GZ => known(&filename, &chunks)
-                                .or_else(|| gzip(&chunks).ok())?,
-                            Compress::None => chunks.concat(),
-                        };
-                        Some(SyntheticFile { filename, contents })
+                        synthetic_file(filename, chunks, compression, known)
                     })
                     .collect(),
             );
@@ -441,7 +436,9 @@ async fn write(
     // impala-awards patch: a file made in memory returns here, so below
     // there is always a file on disk to write.
     let mut file = match write_behavior {
-        WriteBehavior::Synthetic => return synthetic_file(filename, content_chunks, compression),
+        WriteBehavior::Synthetic => {
+            return synthetic_file(filename, content_chunks, compression, &|_, _| None);
+        }
         // For "immutable" (hashed) files, don't re-write them as the contents _should_ be unchanged.
         WriteBehavior::Immutable if filename.exists() => return None,
         WriteBehavior::Immutable | WriteBehavior::Disk => {
@@ -481,15 +478,17 @@ async fn write(
     None
 }
 
-/// impala-awards patch: the file `write` makes in memory, without a runtime.
-/// As before, a file that fails to compress is left out.
+/// impala-awards patch: the file `write` makes in memory, without a runtime,
+/// its gzipped bytes taken from `known` when it has them. As before, a file
+/// that fails to compress is left out.
 fn synthetic_file(
     filename: PathBuf,
     chunks: Vec<&[u8]>,
     compression: Compress,
+    known: &Known<'_>,
 ) -> Option<SyntheticFile> {
     let contents = match compression {
-        Compress::GZ => gzip(&chunks).ok()?,
+        Compress::GZ => known(&filename, &chunks).or_else(|| gzip(&chunks).ok())?,
         Compress::None => chunks.concat(),
     };
     Some(SyntheticFile { filename, contents })
