@@ -1193,11 +1193,15 @@ fn taplo_checks_the_records_with_the_schemas() {
 
 // ---------------------------------------------------------------- CI templates and the hook
 
-/// The arguments after `cargo run --release --locked --` on each `run:` line of a workflow.
+/// The arguments after `cargo run --release --locked --` (or `--profile quick`, the
+/// release profile without LTO) on each `run:` line of a workflow.
 fn workflow_commands(file: &str) -> Vec<Vec<String>> {
     let yaml = std::fs::read_to_string(repo().join(file)).expect("workflow");
     yaml.lines()
-        .filter_map(|l| l.split_once("cargo run --release --locked -- "))
+        .filter_map(|l| {
+            l.split_once("cargo run --release --locked -- ")
+                .or_else(|| l.split_once("cargo run --profile quick --locked -- "))
+        })
         .map(|(_, args)| args.split_whitespace().map(str::to_string).collect())
         .collect()
 }
@@ -1207,6 +1211,13 @@ fn the_check_workflow_runs_a_command_that_annotates_pull_requests() {
     let check =
         std::fs::read_to_string(repo().join(".github/workflows/check.yml")).expect("check.yml");
     assert!(check.contains("\non:\n  pull_request:\n"), "{check}");
+    if check.contains("--profile quick") {
+        let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+        assert!(
+            manifest.contains("[profile.quick]\ninherits = \"release\""),
+            "the profile check.yml uses is defined: {manifest}"
+        );
+    }
     let commands = workflow_commands(".github/workflows/check.yml");
     assert_eq!(
         commands,
