@@ -189,7 +189,8 @@ pub fn publish(
 }
 
 /// Swaps the staged site in while `record` writes the record for the next
-/// build (0.5 s at 100,000 releases). Should the swap fail, the record names
+/// build (its bytes made beside the render, waited for here if not done).
+/// Should the swap fail, the record names
 /// a site that is not the published one, and no build uses it.
 fn finish(
     stager: Stager,
