@@ -178,10 +178,9 @@ pub fn publish(
         };
         crate::timings::mark("rendered and written");
         finish(stager, paths, keys, || {
-            let bytes = match (record, cold) {
-                (Some(pending), _) => joined(pending),
-                (None, Some(cold)) => cold.join().ok().flatten(),
-                (None, None) => None,
+            let bytes = match record {
+                Some(pending) => joined(pending),
+                None => cold.and_then(|c| c.join().ok().flatten()),
             };
             write_record(deps_file, bytes.as_deref());
         })
@@ -190,8 +189,8 @@ pub fn publish(
 
 /// Swaps the staged site in while `record` writes the record for the next
 /// build (its bytes made beside the render, waited for here if not done).
-/// Should the swap fail, the record names
-/// a site that is not the published one, and no build uses it.
+/// Should the swap fail, the record names a site that is not the published
+/// one, and no build uses it.
 fn finish(
     stager: Stager,
     paths: Vec<String>,
