@@ -317,17 +317,17 @@ pub fn release_file(
 
 /// A country in the `/awards/` table.
 #[derive(Debug, Clone, Serialize)]
-pub struct CountryCell {
-    pub code: String,
-    pub name: String,
+pub struct CountryCell<'v> {
+    pub code: &'v str,
+    pub name: &'v str,
 }
 
 /// One row of the `/awards/` table: the shared row plus what filters and sorting need.
 #[derive(Debug, Clone, Serialize)]
 pub struct TableRow<'v> {
     pub row: &'v AwardRow<'v>,
-    pub label_slug: String,
-    pub countries: Vec<CountryCell>,
+    pub label_slug: &'v str,
+    pub countries: Vec<CountryCell<'v>>,
 }
 
 /// An option of a filter select.
@@ -366,13 +366,13 @@ pub fn awards_table<'v>(views: &'v Views<'_, '_>) -> AwardsTable<'v> {
         .zip(&index.awards)
         .map(|(row, a)| TableRow {
             row,
-            label_slug: index.releases[a.release].label.value.clone(),
+            label_slug: &index.releases[a.release].label.value,
             countries: row
                 .countries
                 .iter()
                 .map(|&c| CountryCell {
-                    code: c.to_string(),
-                    name: iso::country_name(c).unwrap_or(c).to_string(),
+                    code: c,
+                    name: iso::country_name(c).unwrap_or(c),
                 })
                 .collect(),
         })

@@ -256,7 +256,17 @@ pub async fn build_indexes(
 
     // Process pages in parallel - each page builds its own word map
     let process_page = |page: FossickedData| -> PageProcessingResult {
-            let mut local_word_map: HashMap<String, PackedWord> = HashMap::new();
+            // impala-awards patch 17: sized once for every word of the page,
+            // each word moved in (not cloned twice), and a word whose
+            // positions have no diacritic variant (most) packed from its own
+            // list instead of a copy. Same maps, same order.
+            let mut local_word_map: HashMap<String, PackedWord> =
+                HashMap::with_capacity(page.word_data.len() + page.meta_word_data.len());
+            let new_word = |w: &String| PackedWord {
+                word: w.clone(),
+                pages: Vec::new(),
+                additional_variants: Vec::new(),
+            };
 
             // Meta field IDs were assigned per-page,
             // but need to be remapped to the global meta_fields order.
@@ -267,31 +277,29 @@ pub async fn build_indexes(
                 .collect();
 
             for (word, positions) in page.word_data {
+                let packed_word = local_word_map.entry(word).or_insert_with_key(new_word);
+                if positions.iter().all(|p| p.original_word.is_none()) {
+                    if !positions.is_empty() {
+                        packed_word
+                            .pages
+                            .push(positions_to_packed_page(positions, page.fragment.page_number));
+                    }
+                    continue;
+                }
+
                 // Group positions by original_word for this page
                 let mut normalized_positions: Vec<FossickedWord> = Vec::new();
                 let mut variant_positions: BTreeMap<String, Vec<FossickedWord>> = BTreeMap::new();
 
                 for fossicked in positions {
-                    if fossicked.original_word.is_none() {
+                    if let Some(original) = fossicked.original_word.clone() {
+                        // Original form differs (has diacritics) - stored instead in additional_variants
+                        variant_positions.entry(original).or_default().push(fossicked);
+                    } else {
                         // No diacritics - original matches normalized form
                         normalized_positions.push(fossicked);
-                    } else {
-                        // Original form differs (has diacritics) - stored instead in additional_variants
-                        variant_positions
-                            .entry(fossicked.original_word.clone().unwrap())
-                            .or_default()
-                            .push(fossicked);
                     }
                 }
-
-                let packed_word =
-                    local_word_map
-                        .entry(word.clone())
-                        .or_insert_with(|| PackedWord {
-                            word: word.clone(),
-                            pages: Vec::new(),
-                            additional_variants: Vec::new(),
-                        });
 
                 if !normalized_positions.is_empty() {
                     packed_word.pages.push(positions_to_packed_page(
@@ -319,31 +327,31 @@ pub async fn build_indexes(
                 }
             }
 
-            for (word, meta_positions) in page.meta_word_data {
-                let mut normalized_meta_positions: Vec<MetaFossickedWord> = Vec::new();
+            for (word, mut meta_positions) in page.meta_word_data {
                 let mut variant_meta_positions: BTreeMap<String, Vec<MetaFossickedWord>> =
                     BTreeMap::new();
-
-                for mut meta_fossicked in meta_positions {
+                for meta_fossicked in &mut meta_positions {
                     meta_fossicked.field_id = field_id_map[meta_fossicked.field_id as usize];
-                    if let Some(original) = meta_fossicked.original_word.clone() {
-                        variant_meta_positions
-                            .entry(original)
-                            .or_default()
-                            .push(meta_fossicked);
-                    } else {
-                        normalized_meta_positions.push(meta_fossicked);
-                    }
                 }
+                let normalized_meta_positions =
+                    if meta_positions.iter().all(|m| m.original_word.is_none()) {
+                        meta_positions
+                    } else {
+                        let mut normalized = Vec::new();
+                        for meta_fossicked in meta_positions {
+                            if let Some(original) = meta_fossicked.original_word.clone() {
+                                variant_meta_positions
+                                    .entry(original)
+                                    .or_default()
+                                    .push(meta_fossicked);
+                            } else {
+                                normalized.push(meta_fossicked);
+                            }
+                        }
+                        normalized
+                    };
 
-                let packed_word =
-                    local_word_map
-                        .entry(word.clone())
-                        .or_insert_with(|| PackedWord {
-                            word: word.clone(),
-                            pages: Vec::new(),
-                            additional_variants: Vec::new(),
-                        });
+                let packed_word = local_word_map.entry(word).or_insert_with_key(new_word);
 
                 if !normalized_meta_positions.is_empty() {
                     let meta_locs = meta_positions_to_packed(normalized_meta_positions);
@@ -757,7 +765,9 @@ fn positions_to_packed_page(mut positions: Vec<FossickedWord>, page_number: usiz
     // when we inline weight changes.
     // We then sort by position within each weight group,
     // which helps us delta encode the index.
-    positions.sort_by_cached_key(|p| (if p.weight == 25 { 0 } else { p.weight }, p.position));
+    // impala-awards patch 17: a stable sort by the same key, without the
+    // cached keys' allocation (the key is two fields).
+    positions.sort_by_key(|p| (if p.weight == 25 { 0 } else { p.weight }, p.position));
 
     let mut current_weight = 25;
     let mut weighted_positions = Vec::with_capacity(positions.len());
@@ -793,7 +803,8 @@ fn chunk_index(word_map: HashMap<String, PackedWord>, chunk_size: usize) -> Vec<
         .into_iter()
         .map(|(_, w)| w)
         .collect::<Vec<PackedWord>>();
-    words.sort_by_key(|w| w.word.clone());
+    // impala-awards patch 17: compared in place, not cloned for each comparison.
+    words.sort_by(|a, b| a.word.cmp(&b.word));
 
     let mut index_chunks = Vec::new();
 
