@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::OutFile;
-use super::views::{AwardRow, Views, release_path};
+use super::views::{AwardRow, Shown, Views, release_path};
 use crate::diagnostics::Diagnostic;
 use crate::index::{AwardRef, Index};
 use crate::iso;
@@ -326,8 +326,40 @@ pub struct CountryCell<'v> {
 #[derive(Debug, Clone, Serialize)]
 pub struct TableRow<'v> {
     pub row: &'v AwardRow<'v>,
+    /// The row's id with `-` for `/` (`<release-slug>-<n>`): an HTML id and fragment.
+    pub anchor: Shown<Anchor<'v>>,
     pub label_slug: &'v str,
     pub countries: Vec<CountryCell<'v>>,
+    /// The country codes, space-separated (the filter script's `data-countries`).
+    pub country_codes: Shown<SpaceJoined<'v>>,
+}
+
+/// An award's [`views::RowId`] with `-` for `/`, written where it is shown:
+/// a template's `replace` filter and loop for each of 100,000 rows cost more
+/// than the row's other cells.
+#[derive(Debug, Clone, Copy)]
+pub struct Anchor<'v>(pub &'v str, pub usize);
+
+impl std::fmt::Display for Anchor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.0, self.1)
+    }
+}
+
+/// Words joined by single spaces, written where they are shown.
+#[derive(Debug, Clone, Copy)]
+pub struct SpaceJoined<'v>(pub &'v [&'v str]);
+
+impl std::fmt::Display for SpaceJoined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, w) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(w)?;
+        }
+        Ok(())
+    }
 }
 
 /// An option of a filter select.
@@ -366,7 +398,9 @@ pub fn awards_table<'v>(views: &'v Views<'_, '_>) -> AwardsTable<'v> {
         .zip(&index.awards)
         .map(|(row, a)| TableRow {
             row,
+            anchor: Shown(Anchor(row.id.0.0, row.id.0.1)),
             label_slug: &index.releases[a.release].label.value,
+            country_codes: Shown(SpaceJoined(&row.countries)),
             countries: row
                 .countries
                 .iter()
