@@ -81,13 +81,31 @@ impl std::fmt::Display for Num {
         // Away from a tie, rounding x·10 to an integer gives the digits `{:.1}`
         // would; float formatting was 3% of a build's CPU (every chart coordinate).
         if t.is_finite() && t.abs() < 1e12 && ((t - t.trunc()).abs() - 0.5).abs() > 1e-6 {
+            // Digits written back to front into a buffer, one `write_str`:
+            // `write!` with its arguments was most of a chart's cost.
             let r = t.round().abs() as u64;
-            let sign = if x.is_sign_negative() { "-" } else { "" };
-            return if r.is_multiple_of(10) {
-                write!(f, "{sign}{}", r / 10)
-            } else {
-                write!(f, "{sign}{}.{}", r / 10, r % 10)
+            let mut buf = [0u8; 24];
+            let mut at = buf.len();
+            let mut put = |b: u8| {
+                at -= 1;
+                buf[at] = b;
             };
+            if !r.is_multiple_of(10) {
+                put(b'0' + (r % 10) as u8);
+                put(b'.');
+            }
+            let mut whole = r / 10;
+            loop {
+                put(b'0' + (whole % 10) as u8);
+                whole /= 10;
+                if whole == 0 {
+                    break;
+                }
+            }
+            if x.is_sign_negative() {
+                put(b'-');
+            }
+            return f.write_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
         }
         let s = format!("{x:.1}");
         f.write_str(s.strip_suffix(".0").unwrap_or(&s))
