@@ -319,15 +319,28 @@ fn parse_scale(
 
 /// "74,500": units with thousands separators, as the site and messages print them.
 pub fn fmt_units(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
+    let mut s = String::with_capacity(26);
+    // Writing into a String cannot fail.
+    let _ = write_units(&mut s, n);
+    s
+}
+
+/// Writes [`fmt_units`] without making a `String`: tables show units on every row.
+pub fn write_units(w: &mut impl std::fmt::Write, n: u64) -> std::fmt::Result {
+    let mut digits = itoa::Buffer::new();
+    let s = digits.format(n);
+    let head = match s.len() % 3 {
+        0 => 3,
+        r => r,
+    };
+    w.write_str(&s[..head])?;
+    let mut at = head;
+    while let Some(group) = s.get(at..at + 3) {
+        w.write_str(",")?;
+        w.write_str(group)?;
+        at += 3;
     }
-    out
+    Ok(())
 }
 
 /// An "unknown country code" diagnostic with the best suggestion available.
@@ -371,6 +384,10 @@ mod tests {
         assert_eq!(fmt_units(0), "0");
         assert_eq!(fmt_units(74_500), "74,500");
         assert_eq!(fmt_units(1_000_000), "1,000,000");
+        assert_eq!(fmt_units(999), "999");
+        assert_eq!(fmt_units(1_000), "1,000");
+        assert_eq!(fmt_units(20_000), "20,000");
+        assert_eq!(fmt_units(u64::MAX), "18,446,744,073,709,551,615");
     }
 
     #[test]

@@ -93,12 +93,46 @@ impl PartialDate {
 
     /// Human form in English: "2021", "June 2021", "3 June 2021".
     pub fn human(&self) -> String {
-        match self {
-            PartialDate::Year(y) => y.to_string(),
-            PartialDate::Month(y, m) => format!("{} {y}", month_name(*m)),
-            PartialDate::Day(d) => format!("{} {} {}", d.day(), month_name(d.month()), d.year()),
+        let mut s = String::with_capacity(17);
+        // Writing into a String cannot fail.
+        let _ = self.write_human(&mut s);
+        s
+    }
+
+    /// Writes [`PartialDate::human`] without making a `String` of it: pages show
+    /// an award's date in every list it is in.
+    pub fn write_human(&self, w: &mut impl fmt::Write) -> fmt::Result {
+        let mut buf = [0u8; 4];
+        match *self {
+            PartialDate::Year(y) => w.write_str(digits4(&mut buf, y)),
+            PartialDate::Month(y, m) => {
+                w.write_str(month_name(m))?;
+                w.write_str(" ")?;
+                w.write_str(digits4(&mut buf, y))
+            }
+            PartialDate::Day(d) => {
+                let day = d.day();
+                if day >= 10 {
+                    w.write_char(char::from(b'0' + (day / 10) as u8))?;
+                }
+                w.write_char(char::from(b'0' + (day % 10) as u8))?;
+                w.write_str(" ")?;
+                w.write_str(month_name(d.month()))?;
+                w.write_str(" ")?;
+                w.write_str(digits4(&mut buf, d.year()))
+            }
         }
     }
+}
+
+/// `y` as four digits: [`PartialDate::parse`] takes four-digit years only.
+fn digits4(buf: &mut [u8; 4], y: i32) -> &str {
+    let mut y = y.clamp(0, 9999) as u32;
+    for b in buf.iter_mut().rev() {
+        *b = b'0' + (y % 10) as u8;
+        y /= 10;
+    }
+    std::str::from_utf8(buf).unwrap_or("????")
 }
 
 fn month_name(m: u32) -> &'static str {
@@ -125,11 +159,26 @@ fn month_name(m: u32) -> &'static str {
 impl fmt::Display for PartialDate {
     /// ISO 8601 at the known precision: "2021", "2021-06", "2021-06-03".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PartialDate::Year(y) => write!(f, "{y:04}"),
-            PartialDate::Month(y, m) => write!(f, "{y:04}-{m:02}"),
-            PartialDate::Day(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+        // By hand, not `write!` or chrono's `format`: every row, record and
+        // data file writes dates, and a format string is parsed on each call.
+        let (y, m, d) = match *self {
+            PartialDate::Year(y) => (y, 0, 0),
+            PartialDate::Month(y, m) => (y, m, 0),
+            PartialDate::Day(d) => (d.year(), d.month(), d.day()),
+        };
+        let mut buf = *b"0000-00-00";
+        let mut year = [0u8; 4];
+        buf[..4].copy_from_slice(digits4(&mut year, y).as_bytes());
+        let mut len = 4;
+        for part in [m, d] {
+            if part == 0 {
+                break;
+            }
+            buf[len + 1] = b'0' + (part / 10 % 10) as u8;
+            buf[len + 2] = b'0' + (part % 10) as u8;
+            len += 3;
         }
+        f.write_str(std::str::from_utf8(&buf[..len]).unwrap_or("????"))
     }
 }
 
@@ -156,5 +205,24 @@ mod tests {
         assert!(!y.certainly_before(&d));
         assert!(PartialDate::parse("2020").unwrap().certainly_before(&d));
         assert_eq!(d.human(), "1 June 2021");
+    }
+
+    #[test]
+    fn writes_iso_and_human_at_each_precision() {
+        for (iso, human) in [
+            ("2021", "2021"),
+            ("0999", "0999"),
+            ("2024-02", "February 2024"),
+            ("2007-12", "December 2007"),
+            ("2021-06-01", "1 June 2021"),
+            ("2026-11-30", "30 November 2026"),
+            ("0042-10-09", "9 October 0042"),
+        ] {
+            let d = PartialDate::parse(iso).unwrap();
+            assert_eq!(d.to_string(), iso);
+            assert_eq!(d.human(), human);
+            // serde goes through Display: the JSON data must say the same.
+            assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{iso}\""));
+        }
     }
 }

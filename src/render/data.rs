@@ -342,7 +342,9 @@ pub struct Anchor<'v>(pub &'v str, pub usize);
 
 impl std::fmt::Display for Anchor<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.0, self.1)
+        f.write_str(self.0)?;
+        f.write_str("-")?;
+        f.write_str(itoa::Buffer::new().format(self.1))
     }
 }
 

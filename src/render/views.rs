@@ -65,7 +65,9 @@ pub struct RowId<'a>(pub &'a str, pub usize);
 
 impl fmt::Display for RowId<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.0, self.1)
+        f.write_str(self.0)?;
+        f.write_str("/")?;
+        f.write_str(itoa::Buffer::new().format(self.1))
     }
 }
 
@@ -75,7 +77,7 @@ pub struct HumanDate(pub PartialDate);
 
 impl fmt::Display for HumanDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.human())
+        self.0.write_human(f)
     }
 }
 
@@ -85,7 +87,7 @@ pub struct Units(pub u64);
 
 impl fmt::Display for Units {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&fmt_units(self.0))
+        crate::config::write_units(f, self.0)
     }
 }
 
@@ -104,7 +106,11 @@ pub struct PathIn<'a> {
 
 impl fmt::Display for PathIn<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/", self.dir, self.slug)
+        // Pieces, not `write!`: every row and link of every page writes paths.
+        for piece in [self.dir, "/", &self.slug, "/"] {
+            f.write_str(piece)?;
+        }
+        Ok(())
     }
 }
 
@@ -268,38 +274,31 @@ pub struct Views<'i, 'a> {
 
 /// Path of a release page.
 pub fn release_path(slug: &str) -> String {
-    PathIn {
-        dir: RELEASES,
-        slug: Cow::Borrowed(slug),
-    }
-    .to_string()
+    path_in(RELEASES, slug)
 }
 
 /// Path of a label page.
 pub fn label_path(slug: &str) -> String {
-    PathIn {
-        dir: LABELS,
-        slug: Cow::Borrowed(slug),
-    }
-    .to_string()
+    path_in(LABELS, slug)
 }
 
 /// Path of an artist page.
 pub fn artist_path(slug: &str) -> String {
-    PathIn {
-        dir: ARTISTS,
-        slug: Cow::Borrowed(slug),
-    }
-    .to_string()
+    path_in(ARTISTS, slug)
 }
 
 /// Path of a tier page.
 pub fn tier_path(id: &str) -> String {
-    PathIn {
-        dir: TIERS,
-        slug: Cow::Borrowed(id),
+    path_in(TIERS, id)
+}
+
+/// `dir/slug/` in one allocation.
+fn path_in(dir: &str, slug: &str) -> String {
+    let mut s = String::with_capacity(dir.len() + slug.len() + 2);
+    for piece in [dir, "/", slug, "/"] {
+        s.push_str(piece);
     }
-    .to_string()
+    s
 }
 
 /// Path of a year page.
