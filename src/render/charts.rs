@@ -76,39 +76,79 @@ fn n(x: f64) -> Num {
 
 impl std::fmt::Display for Num {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let x = self.0;
-        let t = x * 10.0;
-        // Away from a tie, rounding x·10 to an integer gives the digits `{:.1}`
-        // would; float formatting was 3% of a build's CPU (every chart coordinate).
-        if t.is_finite() && t.abs() < 1e12 && ((t - t.trunc()).abs() - 0.5).abs() > 1e-6 {
-            // Digits written back to front into a buffer, one `write_str`:
-            // `write!` with its arguments was most of a chart's cost.
-            let r = t.round().abs() as u64;
-            let mut buf = [0u8; 24];
-            let mut at = buf.len();
-            let mut put = |b: u8| {
-                at -= 1;
-                buf[at] = b;
-            };
-            if !r.is_multiple_of(10) {
-                put(b'0' + (r % 10) as u8);
-                put(b'.');
-            }
-            let mut whole = r / 10;
-            loop {
-                put(b'0' + (whole % 10) as u8);
-                whole /= 10;
-                if whole == 0 {
-                    break;
-                }
-            }
-            if x.is_sign_negative() {
-                put(b'-');
-            }
-            return f.write_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+        let mut buf = [0u8; 24];
+        match digits(self.0, &mut buf) {
+            Some(d) => f.write_str(d),
+            None => f.write_str(&slow_digits(self.0)),
         }
-        let s = format!("{x:.1}");
-        f.write_str(s.strip_suffix(".0").unwrap_or(&s))
+    }
+}
+
+/// `x` with one decimal and no ".0", written back to front into `buf`;
+/// `None` near a rounding tie or out of range, where [`slow_digits`] decides.
+/// Float formatting was 3% of a build's CPU (every chart coordinate).
+fn digits(x: f64, buf: &mut [u8; 24]) -> Option<&str> {
+    let t = x * 10.0;
+    // Away from a tie, rounding x·10 to an integer gives the digits `{:.1}` would.
+    if !(t.is_finite() && t.abs() < 1e12 && ((t - t.trunc()).abs() - 0.5).abs() > 1e-6) {
+        return None;
+    }
+    let r = t.round().abs() as u64;
+    let mut at = buf.len();
+    let mut put = |b: u8| {
+        at -= 1;
+        buf[at] = b;
+    };
+    if !r.is_multiple_of(10) {
+        put(b'0' + (r % 10) as u8);
+        put(b'.');
+    }
+    let mut whole = r / 10;
+    loop {
+        put(b'0' + (whole % 10) as u8);
+        whole /= 10;
+        if whole == 0 {
+            break;
+        }
+    }
+    if x.is_sign_negative() {
+        put(b'-');
+    }
+    std::str::from_utf8(&buf[at..]).ok()
+}
+
+fn slow_digits(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+/// Appends SVG markup piece by piece: `write!` with a dozen arguments per bar
+/// was most of a chart's cost (its argument machinery, not the bytes).
+trait Put {
+    /// Markup or already escaped text, as is.
+    fn s(&mut self, s: &str) -> &mut Self;
+    /// A coordinate, as [`Num`] shows it.
+    fn n(&mut self, x: f64) -> &mut Self;
+    /// A whole number, plain digits.
+    fn u(&mut self, v: impl itoa::Integer) -> &mut Self;
+}
+
+impl Put for String {
+    fn s(&mut self, s: &str) -> &mut Self {
+        self.push_str(s);
+        self
+    }
+    fn n(&mut self, x: f64) -> &mut Self {
+        let mut buf = [0u8; 24];
+        match digits(x, &mut buf) {
+            Some(d) => self.push_str(d),
+            None => self.push_str(&slow_digits(x)),
+        }
+        self
+    }
+    fn u(&mut self, v: impl itoa::Integer) -> &mut Self {
+        self.push_str(itoa::Buffer::new().format(v));
+        self
     }
 }
 
@@ -253,16 +293,22 @@ pub fn awards_by_year(
             lx = left;
             ly += 22.0;
         }
-        let _ = write!(
-            legend,
-            "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"16\" fill=\"url(#{id}-p{r})\" class=\"chart-edge\" stroke=\"#1b1f24\" stroke-width=\"0.5\"/>\
-             <text x=\"{}\" y=\"{}\">{}</text>",
-            n(lx),
-            n(ly - 12.0),
-            n(lx + 22.0),
-            n(ly + 1.0),
-            escape::html(&name)
-        );
+        legend
+            .s("<rect x=\"")
+            .n(lx)
+            .s("\" y=\"")
+            .n(ly - 12.0)
+            .s("\" width=\"16\" height=\"16\" fill=\"url(#")
+            .s(id)
+            .s("-p")
+            .u(r)
+            .s(")\" class=\"chart-edge\" stroke=\"#1b1f24\" stroke-width=\"0.5\"/><text x=\"")
+            .n(lx + 22.0)
+            .s("\" y=\"")
+            .n(ly + 1.0)
+            .s("\">")
+            .s(&escape::html(&name))
+            .s("</text>");
         lx += w;
     }
     let top = ly + 26.0;
@@ -284,17 +330,21 @@ pub fn awards_by_year(
     let mut t = 0;
     while t <= axis_max {
         let y = base_y - t as f64 * scale;
-        let _ = write!(
-            svg,
-            "<line x1=\"{}\" x2=\"{}\" y1=\"{y}\" y2=\"{y}\" class=\"chart-grid\" stroke=\"#dcd8cf\"/>\
-             <text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"chart-muted\">{}</text>",
-            n(left),
-            n(WIDTH - right),
-            n(left - 6.0),
-            n(y + 4.0),
-            fmt_units(t),
-            y = n(y),
-        );
+        svg.s("<line x1=\"")
+            .n(left)
+            .s("\" x2=\"")
+            .n(WIDTH - right)
+            .s("\" y1=\"")
+            .n(y)
+            .s("\" y2=\"")
+            .n(y)
+            .s("\" class=\"chart-grid\" stroke=\"#dcd8cf\"/><text x=\"")
+            .n(left - 6.0)
+            .s("\" y=\"")
+            .n(y + 4.0)
+            .s("\" text-anchor=\"end\" class=\"chart-muted\">")
+            .s(&fmt_units(t))
+            .s("</text>");
         t += step;
     }
     let band = plot_w / years.len() as f64;
@@ -310,35 +360,45 @@ pub fn awards_by_year(
                     continue;
                 }
                 let y0 = base_y - (acc + c) as f64 * scale;
-                let _ = write!(
-                    svg,
-                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#{id}-p{r})\" \
-                     stroke=\"#ffffff\" stroke-width=\"1\"><title>{y}, {}: {c}</title></rect>",
-                    n(x),
-                    n(y0),
-                    n(bar_w),
-                    n(c as f64 * scale),
-                    escape::html(&tier_name(index, r)),
-                );
+                svg.s("<rect x=\"")
+                    .n(x)
+                    .s("\" y=\"")
+                    .n(y0)
+                    .s("\" width=\"")
+                    .n(bar_w)
+                    .s("\" height=\"")
+                    .n(c as f64 * scale)
+                    .s("\" fill=\"url(#")
+                    .s(id)
+                    .s("-p")
+                    .u(r)
+                    .s(")\" stroke=\"#ffffff\" stroke-width=\"1\"><title>")
+                    .u(y)
+                    .s(", ")
+                    .s(&escape::html(&tier_name(index, r)))
+                    .s(": ")
+                    .u(c)
+                    .s("</title></rect>");
                 acc += c;
             }
         }
         if acc > 0 {
-            let _ = write!(
-                svg,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                n(x + bar_w / 2.0),
-                n(base_y - acc as f64 * scale - 4.0),
-                acc
-            );
+            svg.s("<text x=\"")
+                .n(x + bar_w / 2.0)
+                .s("\" y=\"")
+                .n(base_y - acc as f64 * scale - 4.0)
+                .s("\" text-anchor=\"middle\">")
+                .u(acc)
+                .s("</text>");
         }
         if i % label_every == 0 || i + 1 == years.len() {
-            let _ = write!(
-                svg,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"chart-muted\">{y}</text>",
-                n(x + bar_w / 2.0),
-                n(base_y + 18.0)
-            );
+            svg.s("<text x=\"")
+                .n(x + bar_w / 2.0)
+                .s("\" y=\"")
+                .n(base_y + 18.0)
+                .s("\" text-anchor=\"middle\" class=\"chart-muted\">")
+                .u(y)
+                .s("</text>");
         }
     }
     let _ = write!(
@@ -438,26 +498,38 @@ fn hbars(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
     for (i, b) in bars.iter().enumerate() {
         let y = top + row_h * i as f64;
         let w = (b.value as f64 / max as f64 * plot_w).max(if b.value > 0 { 2.0 } else { 0.0 });
-        let fill = match b.tier {
-            Some(r) => format!("fill=\"url(#{id}-p{r})\""),
-            None => format!("class=\"chart-accent\" fill=\"{ACCENT_FILL}\""),
+        svg.s("<text x=\"")
+            .n(left - 8.0)
+            .s("\" y=\"")
+            .n(y + row_h / 2.0 + 4.5)
+            .s("\" text-anchor=\"end\">")
+            .s(&escape::html(&clip(
+                &b.label,
+                (label_w / (FONT * 0.58)) as usize,
+            )))
+            .s("</text><rect x=\"")
+            .n(left)
+            .s("\" y=\"")
+            .n(y + 4.0)
+            .s("\" width=\"")
+            .n(w)
+            .s("\" height=\"")
+            .n(row_h - 8.0)
+            .s("\" ");
+        match b.tier {
+            Some(r) => svg.s("fill=\"url(#").s(id).s("-p").u(r).s(")\""),
+            None => svg
+                .s("class=\"chart-accent\" fill=\"")
+                .s(ACCENT_FILL)
+                .s("\""),
         };
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
-             <rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" {fill}/>\
-             <text x=\"{}\" y=\"{}\">{}</text>",
-            n(left - 8.0),
-            n(y + row_h / 2.0 + 4.5),
-            escape::html(&clip(&b.label, (label_w / (FONT * 0.58)) as usize)),
-            n(left),
-            n(y + 4.0),
-            n(w),
-            n(row_h - 8.0),
-            n(left + w + 6.0),
-            n(y + row_h / 2.0 + 4.5),
-            escape::html(&b.value_text),
-        );
+        svg.s("/><text x=\"")
+            .n(left + w + 6.0)
+            .s("\" y=\"")
+            .n(y + row_h / 2.0 + 4.5)
+            .s("\">")
+            .s(&escape::html(&b.value_text))
+            .s("</text>");
     }
     let _ = write!(
         svg,
