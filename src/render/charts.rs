@@ -76,11 +76,16 @@ fn n(x: f64) -> Num {
 
 impl std::fmt::Display for Num {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut buf = [0u8; 24];
-        match digits(self.0, &mut buf) {
-            Some(d) => f.write_str(d),
-            None => f.write_str(&slow_digits(self.0)),
-        }
+        with_digits(self.0, |d| f.write_str(d))
+    }
+}
+
+/// Gives `f` the digits of `x` as [`Num`] shows them.
+fn with_digits<R>(x: f64, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 24];
+    match digits(x, &mut buf) {
+        Some(d) => f(d),
+        None => f(&slow_digits(x)),
     }
 }
 
@@ -139,11 +144,7 @@ impl Put for String {
         self
     }
     fn n(&mut self, x: f64) -> &mut Self {
-        let mut buf = [0u8; 24];
-        match digits(x, &mut buf) {
-            Some(d) => self.push_str(d),
-            None => self.push_str(&slow_digits(x)),
-        }
+        with_digits(x, |d| self.push_str(d));
         self
     }
     fn u(&mut self, v: impl itoa::Integer) -> &mut Self {
