@@ -4,11 +4,12 @@
 Usage: python3 bench/run.py [--sizes 1000,10000,100000] [--reps 3] [--serve-sizes 10000]
                             [--bin target/release/impala-awards] [--keep]
 
-For each size it generates the archive (and an equivalent Hugo site) with the
+For each size it generates the archive (and two equivalent Hugo sites: the same
+pages listing releases, and the same pages carrying our award rows) with the
 hidden `gen` subcommand, then measures in one run: a full build, a rebuild with
 no change, the first edit after the cold build (which also makes the buffer
 beside the output), rebuilds after editing one record (its title, then an award's units), `check` alone, `cp -r` of the
-output (the floor), `hugo` building the equivalent site and, for the sizes in
+output (the floor), `hugo` building each equivalent site and, for the sizes in
 --serve-sizes, how long `serve` takes to show an edited record. Wall time and
 CPU time (user+sys of the child) come from the child's rusage, peak RSS from
 wait4. Prints a Markdown table with ratios, for BENCHMARKS.md.
@@ -274,8 +275,9 @@ def main():
     deleted_at = None
     for n in [int(s) for s in a.sizes.split(",")]:
         site, hsite = os.path.join(work, f"site-{n}"), os.path.join(work, f"hugo-{n}")
-        subprocess.run([binary, "gen", site, "--releases", str(n), "--seed", "7", "--hugo", hsite], env=env, check=True,
-                       stderr=subprocess.DEVNULL)
+        rsite = os.path.join(work, f"hugo-rows-{n}")
+        subprocess.run([binary, "gen", site, "--releases", str(n), "--seed", "7", "--hugo", hsite, "--hugo-rows", rsite],
+                       env=env, check=True, stderr=subprocess.DEVNULL)
         # A build trusts the stats of inputs only once they are 2 s old (git's
         # "racy" files): a cold build right after `gen` could not record them, and
         # the no-change rebuild after it read everything (3.5 s at 100k, one run).
@@ -294,7 +296,8 @@ def main():
         # this disk's speed drifts by a factor of several within minutes (see
         # "The disk" in BENCHMARKS.md), so the ratios compare runs made side by side.
         hout_of = lambda rep: os.path.join(work, f"hugo-out-{n}-{rep}")
-        fulls, cps, hugos = [], [], []
+        rout_of = lambda rep: os.path.join(work, f"hugo-rows-out-{n}-{rep}")
+        fulls, cps, hugos, hrows = [], [], [], []
         for rep in range(reps):
             os.sync()
             fulls.append(run([binary, "build", "--root", site, "--output", out_of(rep)], env=env))
@@ -303,6 +306,8 @@ def main():
             if hugo:
                 os.sync()
                 hugos.append(run([hugo, "--quiet", "-s", hsite, "-d", hout_of(rep)], env=env))
+                os.sync()
+                hrows.append(run([hugo, "--quiet", "-s", rsite, "-d", rout_of(rep)], env=env))
         w_full, c_full, err = min(fulls, key=lambda r: r[0])
         w_cp, c_cp, _ = min(cps, key=lambda r: r[0])
         out = out_of(reps - 1)  # the rebuilds below start from the last cold build
@@ -342,9 +347,12 @@ def main():
             hout = hout_of(reps - 1)
             hpages = count_files(hout, ".html")
             hsize, hfiles = du_mib(hout), count_files(hout)
+            w_rows = min(hrows, key=lambda r: r[0])[0]
+            rout = rout_of(reps - 1)
+            rpages, rsize, rfiles = count_files(rout, ".html"), du_mib(rout), count_files(rout)
         else:
-            w_hugo = c_hugo = hsize = float("nan")
-            hpages = hfiles = 0
+            w_hugo = c_hugo = hsize = w_rows = rsize = float("nan")
+            hpages = hfiles = rpages = rfiles = 0
         serve = None
         if n in serve_sizes:
             os.sync()
@@ -352,7 +360,8 @@ def main():
         size, files = du_mib(out), count_files(out)
         rows.append(dict(n=n, pages=pages, w_full=w_full, c_full=c_full, rss=rss_full, w_noop=w_noop, w_first=w_first, w_edit=w_edit,
                          w_units=w_units, w_check=w_check, w_cp=w_cp, w_hugo=w_hugo, c_hugo=c_hugo, hpages=hpages, serve=serve,
-                         size=size, files=files, hsize=hsize, hfiles=hfiles))
+                         size=size, files=files, hsize=hsize, hfiles=hfiles, w_rows=w_rows, rpages=rpages, rsize=rsize,
+                         rfiles=rfiles))
         serve_txt = ""
         if serve:
             initial, (sw, sms, sx), units = serve
@@ -360,8 +369,10 @@ def main():
             if units:
                 serve_txt += f", units edit {units[0]:.3f}s ({units[1]} ms)"
         log(f"{n}: full {w_full:.2f}s (cpu {c_full:.2f}s, {rss_full:.0f} MiB, {pages} pages), no-change {w_noop:.3f}s, "
-            f"first edit {w_first:.3f}s, title edit {w_edit:.3f}s, units edit {w_units:.3f}s, check {w_check:.3f}s, cp -r {w_cp:.2f}s, hugo {w_hugo:.2f}s ({hpages} pages){serve_txt}; "
-            f"output {size:.0f} MiB in {files} files, Hugo's {hsize:.0f} MiB in {hfiles} files")
+            f"first edit {w_first:.3f}s, title edit {w_edit:.3f}s, units edit {w_units:.3f}s, check {w_check:.3f}s, cp -r {w_cp:.2f}s, hugo {w_hugo:.2f}s ({hpages} pages), "
+            f"hugo with our rows {w_rows:.2f}s ({rpages} pages){serve_txt}; "
+            f"output {size:.0f} MiB in {files} files, Hugo's {hsize:.0f} MiB in {hfiles} files, "
+            f"with our rows {rsize:.0f} MiB in {rfiles} files")
         if not a.keep:
             # All of this size is measured: now delete, and let the next size wait.
             for name in os.listdir(work):
@@ -376,8 +387,9 @@ def main():
     fs = subprocess.run(["df", "--output=fstype", work], capture_output=True, text=True).stdout.split()[-1]
     print(f"\nMachine: {os.cpu_count()} cores; work folder {work} ({fs}); hugo: {hv}\n")
     print("| releases | pages | full build (wall / CPU) | peak RSS | no-change rebuild | one record edited (title / units) | check alone "
-          "| cp -r floor | Hugo (pages) | build / Hugo | build / cp -r | serve: one record edited |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| cp -r floor | Hugo (pages) | Hugo, our rows (pages) | build / Hugo | build / Hugo, our rows | build / cp -r "
+          "| serve: one record edited |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         serve = ""
         if r["serve"]:
@@ -387,7 +399,8 @@ def main():
                 serve += f"; units {units[0]:.3f} s ({units[1]} ms)"
         print(f"| {r['n']:,} | {r['pages']:,} | {r['w_full']:.2f} s / {r['c_full']:.2f} s | {r['rss']:.0f} MiB | {r['w_noop']:.3f} s | "
               f"{r['w_edit']:.3f} s / {r['w_units']:.3f} s | {r['w_check']:.3f} s | {r['w_cp']:.2f} s | {r['w_hugo']:.2f} s ({r['hpages']:,}) | "
-              f"{r['w_full'] / r['w_hugo']:.2f} | {r['w_full'] / r['w_cp']:.2f} | {serve} |")
+              f"{r['w_rows']:.2f} s ({r['rpages']:,}) | {r['w_full'] / r['w_hugo']:.2f} | {r['w_full'] / r['w_rows']:.2f} | "
+              f"{r['w_full'] / r['w_cp']:.2f} | {serve} |")
     print("\nServe: wall time from writing the edited file to serve's \"rebuilt in N ms\" line (N in brackets), "
           "best of 3; a title edit, and an award's units edit. A title edit changes what is searched: its pages "
           "are served first, and \"search index\" is the wall time from the write to the search index that follows.")
@@ -397,7 +410,8 @@ def main():
     print("\nOutput (du -s, file count):\n")
     for r in rows:
         print(f"- {r['n']:,} releases: ours {r['size']:,.0f} MiB in {r['files']:,} files; "
-              f"Hugo's {r['hsize']:,.0f} MiB in {r['hfiles']:,} files")
+              f"Hugo's {r['hsize']:,.0f} MiB in {r['hfiles']:,} files, with our rows {r['rsize']:,.0f} MiB "
+              f"in {r['rfiles']:,} files")
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -98,6 +98,9 @@ enum Command {
         /// Also write an equivalent Hugo site into this folder.
         #[arg(long)]
         hugo: Option<PathBuf>,
+        /// Also write a Hugo site whose pages carry our award rows into this folder.
+        #[arg(long)]
+        hugo_rows: Option<PathBuf>,
     },
 }
 
@@ -144,7 +147,15 @@ pub fn main() -> ExitCode {
             releases,
             seed,
             hugo,
-        } => match impala_awards::synth::generate(&out, releases, seed, today, hugo.as_deref()) {
+            hugo_rows,
+        } => match impala_awards::synth::generate(
+            &out,
+            releases,
+            seed,
+            today,
+            hugo.as_deref(),
+            hugo_rows.as_deref(),
+        ) {
             Ok(()) => {
                 eprintln!("wrote {releases} synthetic releases into {}", out.display());
                 ExitCode::SUCCESS

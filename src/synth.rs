@@ -135,13 +135,15 @@ struct Release {
 }
 
 /// Writes a synthetic site with `n` releases into `out` (which must not exist or be empty).
-/// With `hugo`, also writes an equivalent Hugo site there.
+/// With `hugo`, also writes an equivalent Hugo site there; with `hugo_rows`,
+/// one whose list pages also carry our award rows (see [`HugoFlavour`]).
 pub fn generate(
     out: &Path,
     n: usize,
     seed: u64,
     today: NaiveDate,
     hugo: Option<&Path>,
+    hugo_rows: Option<&Path>,
 ) -> io::Result<()> {
     let mut rng = Rng(seed ^ 0x001A_9A1A);
     let n_labels = (n / 25).max(1);
@@ -312,7 +314,10 @@ pub fn generate(
         fs::write(dir.join(format!("{}.toml", r.slug)), s)?;
     }
     if let Some(h) = hugo {
-        write_hugo(h, &labels, &releases)?;
+        write_hugo(h, &labels, &releases, HugoFlavour::Minimal)?;
+    }
+    if let Some(h) = hugo_rows {
+        write_hugo(h, &labels, &releases, HugoFlavour::SameRows)?;
     }
     Ok(())
 }
@@ -325,24 +330,81 @@ fn yaml_str(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// Which Hugo site [`generate`] writes beside the archive.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HugoFlavour {
+    /// The same pages as ours, each listing its releases by title and artist.
+    Minimal,
+    /// The same pages with our award rows: tier, year, label and artist pages
+    /// list every award (date, tier, release, artists, label, units) newest
+    /// first, country pages one row per release by units shipped there, the
+    /// releases section every award with its countries, and each release
+    /// also gets a JSON file. Still no charts, feeds, JSON-LD or search index.
+    SameRows,
+}
+
+/// The Hugo layouts of [`HugoFlavour::SameRows`]: (path under `layouts/`, text).
+const HUGO_ROWS_LAYOUTS: &[(&str, &str)] = &[
+    (
+        "partials/row.html",
+        "<tr><td class=\"date\">{{ .a.date }}</td><td><a href=\"/tiers/{{ .a.tier }}/\">{{ .a.tier_name }}</a></td><th scope=\"row\"><a href=\"{{ .p.RelPermalink }}\">{{ .p.Title }}</a></th><td>{{ range .p.Params.artists }}<a href=\"/artists/{{ urlize . }}/\">{{ . }}</a> {{ end }}</td><td><a href=\"/labels/{{ index .p.Params.labels 0 }}/\">{{ .p.Params.label_name }}</a></td><td class=\"num\">{{ .a.units }}</td></tr>\n",
+    ),
+    (
+        "_default/term.html",
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ $plural := .Data.Plural }}{{ $term := .Data.Term }}{{ if eq $plural \"countries\" }}{{ $rows := slice }}{{ range .Pages }}{{ $p := . }}{{ $u := 0 }}{{ $units := \"\" }}{{ $tier := \"\" }}{{ range .Params.awards }}{{ $a := . }}{{ range .shipments }}{{ if eq (lower .c) (lower $term) }}{{ $u = .v }}{{ $units = .u }}{{ $tier = $a.tier_name }}{{ end }}{{ end }}{{ end }}{{ $rows = $rows | append (dict \"n\" $u \"u\" $units \"tier\" $tier \"p\" $p) }}{{ end }}<table><caption>Releases by units shipped to {{ .Title }}</caption><thead><tr><th scope=\"col\">Release</th><th scope=\"col\">Artist</th><th scope=\"col\">Highest award</th><th scope=\"col\" class=\"num\">Units</th></tr></thead><tbody>{{ range sort $rows \"n\" \"desc\" }}<tr><th scope=\"row\"><a href=\"{{ .p.RelPermalink }}\">{{ .p.Title }}</a></th><td>{{ delimit .p.Params.artists \", \" }}</td><td>{{ .tier }}</td><td class=\"num\">{{ .u }}</td></tr>{{ end }}</tbody></table>{{ else }}{{ if eq $plural \"artists\" }}<h2>Releases</h2><ul>{{ range .Pages }}<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul><h2>Awards</h2>{{ end }}{{ $rows := slice }}{{ range .Pages }}{{ $p := . }}{{ range .Params.awards }}{{ if or (and (eq $plural \"tiers\") (eq .tier $term)) (and (eq $plural \"years\") (eq (substr .date 0 4) $term)) (eq $plural \"labels\") (eq $plural \"artists\") }}{{ $rows = $rows | append (dict \"date\" .date \"a\" . \"p\" $p) }}{{ end }}{{ end }}{{ end }}<table><caption>Awards of {{ .Title }}, newest first</caption><thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Tier</th><th scope=\"col\">Release</th><th scope=\"col\">Artist</th><th scope=\"col\">Label</th><th scope=\"col\" class=\"num\">Units</th></tr></thead><tbody>{{ range sort $rows \"date\" \"desc\" }}{{ partial \"row.html\" . }}{{ end }}</tbody></table>{{ end }}{{ end }}\n",
+    ),
+    (
+        "_default/list.html",
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ $rows := slice }}{{ range .Pages }}{{ $p := . }}{{ range .Params.awards }}{{ $rows = $rows | append (dict \"date\" .date \"a\" . \"p\" $p) }}{{ end }}{{ end }}<table><caption>Every award, newest first</caption><thead><tr><th scope=\"col\">Release</th><th scope=\"col\">Artists</th><th scope=\"col\">Label</th><th scope=\"col\">Tier</th><th scope=\"col\" class=\"num\">Units</th><th scope=\"col\">Date</th><th scope=\"col\">Countries</th></tr></thead><tbody>{{ range sort $rows \"date\" \"desc\" }}<tr><th scope=\"row\"><a href=\"{{ .p.RelPermalink }}\">{{ .p.Title }}</a></th><td>{{ delimit .p.Params.artists \", \" }}</td><td>{{ .p.Params.label_name }}</td><td>{{ .a.tier_name }}</td><td class=\"num\">{{ .a.units }}</td><td>{{ .a.date }}</td><td>{{ .a.countries }}</td></tr>{{ end }}</tbody></table>{{ end }}\n",
+    ),
+    (
+        "_default/single.json",
+        "{{ dict \"title\" .Title \"artists\" .Params.artists \"label\" .Params.label_name \"format\" .Params.format \"awards\" .Params.awards | jsonify }}\n",
+    ),
+];
+
+/// "double-silver" -> "Impala Double Silver".
+fn tier_display(id: &str) -> String {
+    let mut s = String::from("Impala");
+    for w in id.split('-') {
+        let mut c = w.chars();
+        if let Some(f) = c.next() {
+            s.push(' ');
+            s.extend(f.to_uppercase());
+            s.push_str(c.as_str());
+        }
+    }
+    s
+}
+
 /// The same archive as a Hugo site: one page per release, taxonomies for
 /// tier, label, year, artist and country (whose term and list pages match ours).
 fn write_hugo(
     out: &Path,
     labels: &[(String, String, &str, Option<usize>)],
     releases: &[Release],
+    flavour: HugoFlavour,
 ) -> io::Result<()> {
+    let rows = flavour == HugoFlavour::SameRows;
     fs::create_dir_all(out.join("content/releases"))?;
     fs::create_dir_all(out.join("layouts/_default"))?;
+    fs::create_dir_all(out.join("layouts/partials"))?;
+    let outputs = if rows {
+        "[outputs]\npage = [\"HTML\", \"JSON\"]\n"
+    } else {
+        ""
+    };
     fs::write(
         out.join("hugo.toml"),
-        "baseURL = \"https://example.org/\"\ntitle = \"IMPALA European Sales Awards (synthetic)\"\ndisableKinds = [\"RSS\", \"sitemap\", \"robotsTXT\"]\n[taxonomies]\ntier = \"tiers\"\nlabel = \"labels\"\nyear = \"years\"\nartist = \"artists\"\ncountry = \"countries\"\n",
+        format!(
+            "baseURL = \"https://example.org/\"\ntitle = \"IMPALA European Sales Awards (synthetic)\"\ndisableKinds = [\"RSS\", \"sitemap\", \"robotsTXT\"]\n{outputs}[taxonomies]\ntier = \"tiers\"\nlabel = \"labels\"\nyear = \"years\"\nartist = \"artists\"\ncountry = \"countries\"\n"
+        ),
     )?;
     let base = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{{ .Title }} · {{ site.Title }}</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body><header><nav><a href=\"/tiers/\">Tiers</a> <a href=\"/years/\">Years</a> <a href=\"/labels/\">Labels</a> <a href=\"/artists/\">Artists</a> <a href=\"/countries/\">Countries</a></nav></header><main>{{ block \"main\" . }}{{ end }}</main></body></html>\n";
     fs::write(out.join("layouts/_default/baseof.html"), base)?;
     fs::write(
         out.join("layouts/_default/single.html"),
-        "{{ define \"main\" }}<h1>{{ .Title }}</h1><p>by {{ range .Params.artists }}<a href=\"{{ (printf \"/artists/%s/\" (urlize .)) }}\">{{ . }}</a> {{ end }}</p><p>Label: <a href=\"/labels/{{ urlize .Params.label_name }}/\">{{ .Params.label_name }}</a> · {{ .Params.format }}</p><ol>{{ range .Params.awards }}<li>{{ .tier }} · {{ .date }} · {{ .units }} units<table><tr><th>Country</th><th>Units</th></tr>{{ range .shipments }}<tr><td>{{ .c }}</td><td>{{ .u }}</td></tr>{{ end }}</table></li>{{ end }}</ol>{{ end }}\n",
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1><p>by {{ range .Params.artists }}<a href=\"{{ (printf \"/artists/%s/\" (urlize .)) }}\">{{ . }}</a> {{ end }}</p><p>Label: <a href=\"/labels/{{ index .Params.labels 0 }}/\">{{ .Params.label_name }}</a> · {{ .Params.format }}</p><ol>{{ range .Params.awards }}<li>{{ .tier }} · {{ .date }} · {{ .units }} units<table><tr><th>Country</th><th>Units</th></tr>{{ range .shipments }}<tr><td>{{ .c }}</td><td>{{ .u }}</td></tr>{{ end }}</table></li>{{ end }}</ol>{{ end }}\n",
     )?;
     let list = "{{ define \"main\" }}<h1>{{ .Title }}</h1><table><tr><th>Release</th><th>Artist</th></tr>{{ range .Pages }}<tr><td><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></td><td>{{ delimit .Params.artists \", \" }}</td></tr>{{ end }}</table>{{ end }}\n";
     fs::write(out.join("layouts/_default/list.html"), list)?;
@@ -354,6 +416,11 @@ fn write_hugo(
         out.join("layouts/index.html"),
         "{{ define \"main\" }}<h1>{{ site.Title }}</h1><ul>{{ range first 12 (where site.RegularPages \"Section\" \"releases\") }}<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n",
     )?;
+    if rows {
+        for (path, text) in HUGO_ROWS_LAYOUTS {
+            fs::write(out.join("layouts").join(path), text)?;
+        }
+    }
     for r in releases {
         let mut s = String::from("---\n");
         let _ = writeln!(s, "title: {}", yaml_str(&r.title));
@@ -367,43 +434,56 @@ fn write_hugo(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let _ = writeln!(s, "label: [{}]", yaml_str(&labels[r.label].1));
+        let _ = writeln!(s, "labels: [{}]", yaml_str(&labels[r.label].0));
         let _ = writeln!(s, "label_name: {}", yaml_str(&labels[r.label].1));
         let _ = writeln!(s, "format: {}", r.format);
         let tiers: Vec<&str> = r.awards.iter().map(|a| TIERS[a.rank].0).collect();
-        let _ = writeln!(s, "tier: [{}]", tiers.join(", "));
-        let mut years: Vec<String> = r.awards.iter().map(|a| a.date.year().to_string()).collect();
-        years.dedup();
-        let _ = writeln!(s, "year: [{}]", years.join(", "));
-        let mut cs: Vec<&str> = r
+        let _ = writeln!(s, "tiers: [{}]", tiers.join(", "));
+        let mut years: Vec<String> = r
             .awards
             .iter()
-            .flat_map(|a| a.shipments.iter().map(|(c, _)| *c))
+            .map(|a| format!("\"{}\"", a.date.year()))
+            .collect();
+        years.dedup();
+        let _ = writeln!(s, "years: [{}]", years.join(", "));
+        let mut cs: Vec<String> = r
+            .awards
+            .iter()
+            .flat_map(|a| a.shipments.iter().map(|(c, _)| format!("\"{c}\"")))
             .collect();
         cs.sort_unstable();
         cs.dedup();
-        let _ = writeln!(s, "country: [{}]", cs.join(", "));
-        let _ = writeln!(
-            s,
-            "artist: [{}]",
-            r.artists
-                .iter()
-                .map(|a| yaml_str(a))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let _ = writeln!(s, "countries: [{}]", cs.join(", "));
         s.push_str("awards:\n");
         for a in &r.awards {
             let total: u64 = a.shipments.iter().map(|(_, u)| u).sum();
             let _ = writeln!(
                 s,
-                "  - tier: {}\n    date: \"{}\"\n    units: \"{}\"\n    shipments:",
+                "  - tier: {}\n    date: \"{}\"\n    units: \"{}\"",
                 TIERS[a.rank].0,
                 a.date,
                 fmt_units(total)
             );
+            if rows {
+                let cs: Vec<&str> = a.shipments.iter().map(|(c, _)| *c).collect();
+                let _ = writeln!(
+                    s,
+                    "    tier_name: {}\n    countries: {}",
+                    tier_display(TIERS[a.rank].0),
+                    cs.join(", ")
+                );
+            }
+            s.push_str("    shipments:\n");
             for (c, u) in &a.shipments {
-                let _ = writeln!(s, "      - {{c: {c}, u: \"{}\"}}", fmt_units(*u));
+                if rows {
+                    let _ = writeln!(
+                        s,
+                        "      - {{c: \"{c}\", u: \"{}\", v: {u}}}",
+                        fmt_units(*u)
+                    );
+                } else {
+                    let _ = writeln!(s, "      - {{c: \"{c}\", u: \"{}\"}}", fmt_units(*u));
+                }
             }
         }
         s.push_str("---\n");
