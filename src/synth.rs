@@ -351,7 +351,7 @@ const HUGO_ROWS_LAYOUTS: &[(&str, &str)] = &[
     ),
     (
         "_default/term.html",
-        "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ $plural := .Data.Plural }}{{ $term := .Data.Term }}{{ if eq $plural \"countries\" }}{{ $rows := slice }}{{ range .Pages }}{{ $p := . }}{{ $u := 0 }}{{ $units := \"\" }}{{ $tier := \"\" }}{{ range .Params.awards }}{{ $a := . }}{{ range .shipments }}{{ if eq (lower .c) (lower $term) }}{{ $u = .v }}{{ $units = .u }}{{ $tier = $a.tier_name }}{{ end }}{{ end }}{{ end }}{{ $rows = $rows | append (dict \"n\" $u \"u\" $units \"tier\" $tier \"p\" $p) }}{{ end }}<table><caption>Releases by units shipped to {{ .Title }}</caption><thead><tr><th scope=\"col\">Release</th><th scope=\"col\">Artist</th><th scope=\"col\">Highest award</th><th scope=\"col\" class=\"num\">Units</th></tr></thead><tbody>{{ range sort $rows \"n\" \"desc\" }}<tr><th scope=\"row\"><a href=\"{{ .p.RelPermalink }}\">{{ .p.Title }}</a></th><td>{{ delimit .p.Params.artists \", \" }}</td><td>{{ .tier }}</td><td class=\"num\">{{ .u }}</td></tr>{{ end }}</tbody></table>{{ else }}{{ if eq $plural \"artists\" }}<h2>Releases</h2><ul>{{ range .Pages }}<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul><h2>Awards</h2>{{ end }}{{ $rows := slice }}{{ range .Pages }}{{ $p := . }}{{ range .Params.awards }}{{ if or (and (eq $plural \"tiers\") (eq .tier $term)) (and (eq $plural \"years\") (eq (substr .date 0 4) $term)) (eq $plural \"labels\") (eq $plural \"artists\") }}{{ $rows = $rows | append (dict \"date\" .date \"a\" . \"p\" $p) }}{{ end }}{{ end }}{{ end }}<table><caption>Awards of {{ .Title }}, newest first</caption><thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Tier</th><th scope=\"col\">Release</th><th scope=\"col\">Artist</th><th scope=\"col\">Label</th><th scope=\"col\" class=\"num\">Units</th></tr></thead><tbody>{{ range sort $rows \"date\" \"desc\" }}{{ partial \"row.html\" . }}{{ end }}</tbody></table>{{ end }}{{ end }}\n",
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ $plural := .Data.Plural }}{{ $term := .Data.Term }}{{ if eq $plural \"countries\" }}{{ $rows := slice }}{{ range .Pages }}{{ $p := . }}{{ $e := index .Params.in_country (lower $term) }}{{ $rows = $rows | append (dict \"n\" $e.v \"u\" $e.u \"tier\" $e.tier \"p\" $p) }}{{ end }}<table><caption>Releases by units shipped to {{ .Title }}</caption><thead><tr><th scope=\"col\">Release</th><th scope=\"col\">Artist</th><th scope=\"col\">Highest award</th><th scope=\"col\" class=\"num\">Units</th></tr></thead><tbody>{{ range sort $rows \"n\" \"desc\" }}<tr><th scope=\"row\"><a href=\"{{ .p.RelPermalink }}\">{{ .p.Title }}</a></th><td>{{ delimit .p.Params.artists \", \" }}</td><td>{{ .tier }}</td><td class=\"num\">{{ .u }}</td></tr>{{ end }}</tbody></table>{{ else }}{{ if eq $plural \"artists\" }}<h2>Releases</h2><ul>{{ range .Pages }}<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul><h2>Awards</h2>{{ end }}{{ $rows := slice }}{{ range .Pages }}{{ $p := . }}{{ range .Params.awards }}{{ if or (and (eq $plural \"tiers\") (eq .tier $term)) (and (eq $plural \"years\") (eq (substr .date 0 4) $term)) (eq $plural \"labels\") (eq $plural \"artists\") }}{{ $rows = $rows | append (dict \"date\" .date \"a\" . \"p\" $p) }}{{ end }}{{ end }}{{ end }}<table><caption>Awards of {{ .Title }}, newest first</caption><thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Tier</th><th scope=\"col\">Release</th><th scope=\"col\">Artist</th><th scope=\"col\">Label</th><th scope=\"col\" class=\"num\">Units</th></tr></thead><tbody>{{ range sort $rows \"date\" \"desc\" }}{{ partial \"row.html\" . }}{{ end }}</tbody></table>{{ end }}{{ end }}\n",
     ),
     (
         "_default/list.html",
@@ -454,6 +454,25 @@ fn write_hugo(
         cs.sort_unstable();
         cs.dedup();
         let _ = writeln!(s, "countries: [{}]", cs.join(", "));
+        if rows {
+            // What a country page shows of the release, looked up by the
+            // page's code: the units of the last award that shipped there.
+            let mut last = std::collections::BTreeMap::new();
+            for a in &r.awards {
+                for (c, u) in &a.shipments {
+                    last.insert(c.to_ascii_lowercase(), (*u, a.rank));
+                }
+            }
+            s.push_str("in_country:\n");
+            for (c, (u, rank)) in last {
+                let _ = writeln!(
+                    s,
+                    "  \"{c}\": {{v: {u}, u: \"{}\", tier: \"{}\"}}",
+                    fmt_units(u),
+                    tier_display(TIERS[rank].0)
+                );
+            }
+        }
         s.push_str("awards:\n");
         for a in &r.awards {
             let total: u64 = a.shipments.iter().map(|(_, u)| u).sum();
