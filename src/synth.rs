@@ -487,22 +487,18 @@ fn write_hugo(
                 let cs: Vec<&str> = a.shipments.iter().map(|(c, _)| *c).collect();
                 let _ = writeln!(
                     s,
-                    "    tier_name: {}\n    countries: {}",
+                    "    tier_name: {}\n    countries: \"{}\"",
                     tier_display(TIERS[a.rank].0),
                     cs.join(", ")
                 );
             }
             s.push_str("    shipments:\n");
             for (c, u) in &a.shipments {
+                let _ = write!(s, "      - {{c: \"{c}\", u: \"{}\"", fmt_units(*u));
                 if rows {
-                    let _ = writeln!(
-                        s,
-                        "      - {{c: \"{c}\", u: \"{}\", v: {u}}}",
-                        fmt_units(*u)
-                    );
-                } else {
-                    let _ = writeln!(s, "      - {{c: \"{c}\", u: \"{}\"}}", fmt_units(*u));
+                    let _ = write!(s, ", v: {u}");
                 }
+                s.push_str("}\n");
             }
         }
         s.push_str("---\n");
