@@ -6,14 +6,10 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-fn generate(dir: &Path, seed: &str) {
+/// Runs the binary with `args` at a fixed build date; fails the test unless it succeeds.
+fn succeed(args: &[&std::ffi::OsStr]) {
     let out = Command::new(env!("CARGO_BIN_EXE_impala-awards"))
-        .args(["gen", "--releases", "120", "--seed", seed])
-        .arg(dir.join("site"))
-        .arg("--hugo")
-        .arg(dir.join("hugo"))
-        .arg("--hugo-rows")
-        .arg(dir.join("hugo-rows"))
+        .args(args)
         .env("SOURCE_DATE_EPOCH", "1790000000")
         .output()
         .unwrap();
@@ -22,6 +18,22 @@ fn generate(dir: &Path, seed: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn generate(dir: &Path, seed: &str) {
+    let (site, hugo, rows) = (dir.join("site"), dir.join("hugo"), dir.join("hugo-rows"));
+    succeed(&[
+        "gen".as_ref(),
+        "--releases".as_ref(),
+        "120".as_ref(),
+        "--seed".as_ref(),
+        seed.as_ref(),
+        site.as_ref(),
+        "--hugo".as_ref(),
+        hugo.as_ref(),
+        "--hugo-rows".as_ref(),
+        rows.as_ref(),
+    ]);
 }
 
 /// Every file under `root`, by relative path, with its bytes.
@@ -51,17 +63,13 @@ fn the_synthetic_archive_passes_check_and_depends_only_on_its_seed() {
     generate(c.path(), "8");
     assert_ne!(tree(&a.path().join("site")), tree(&c.path().join("site")));
 
-    let out = Command::new(env!("CARGO_BIN_EXE_impala-awards"))
-        .args(["check", "--deny-warnings", "--root"])
-        .arg(a.path().join("site"))
-        .env("SOURCE_DATE_EPOCH", "1790000000")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let site = a.path().join("site");
+    succeed(&[
+        "check".as_ref(),
+        "--deny-warnings".as_ref(),
+        "--root".as_ref(),
+        site.as_ref(),
+    ]);
 }
 
 /// Words of `line` outside double quotes that YAML 1.1 (Hugo's front matter)
