@@ -275,7 +275,7 @@ pub fn generate(
     fs::create_dir_all(out.join("content/labels"))?;
     fs::write(out.join("site.toml"), SITE_TOML)?;
     for (slug, nm, country, parent) in &labels {
-        let mut s = format!("name = {}\ncountry = \"{country}\"\n", toml_str(nm));
+        let mut s = format!("name = {}\ncountry = \"{country}\"\n", quoted(nm));
         if let Some(p) = parent {
             let _ = writeln!(s, "parent = \"{}\"", labels[*p].0);
         }
@@ -288,10 +288,10 @@ pub fn generate(
         fs::create_dir_all(&dir)?;
         let mut s = format!(
             "title = {}\nartists = [{}]\nlabel = \"{}\"\nformat = \"{}\"\n",
-            toml_str(&r.title),
+            quoted(&r.title),
             r.artists
                 .iter()
-                .map(|a| toml_str(a))
+                .map(|a| quoted(a))
                 .collect::<Vec<_>>()
                 .join(", "),
             labels[r.label].0,
@@ -322,11 +322,8 @@ pub fn generate(
     Ok(())
 }
 
-fn toml_str(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-fn yaml_str(s: &str) -> String {
+/// `s` as a double-quoted string, which TOML and YAML escape alike.
+fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -423,19 +420,19 @@ fn write_hugo(
     }
     for r in releases {
         let mut s = String::from("---\n");
-        let _ = writeln!(s, "title: {}", yaml_str(&r.title));
+        let _ = writeln!(s, "title: {}", quoted(&r.title));
         let _ = writeln!(s, "slug: {}", r.slug);
         let _ = writeln!(
             s,
             "artists: [{}]",
             r.artists
                 .iter()
-                .map(|a| yaml_str(a))
+                .map(|a| quoted(a))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let _ = writeln!(s, "labels: [{}]", yaml_str(&labels[r.label].0));
-        let _ = writeln!(s, "label_name: {}", yaml_str(&labels[r.label].1));
+        let _ = writeln!(s, "labels: [{}]", quoted(&labels[r.label].0));
+        let _ = writeln!(s, "label_name: {}", quoted(&labels[r.label].1));
         let _ = writeln!(s, "format: {}", r.format);
         let tiers: Vec<&str> = r.awards.iter().map(|a| TIERS[a.rank].0).collect();
         let _ = writeln!(s, "tiers: [{}]", tiers.join(", "));
